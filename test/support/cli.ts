@@ -1,0 +1,42 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+export const repoRoot = resolve(import.meta.dirname, "../..");
+export const cliBin = join(repoRoot, "packages/cli/dist/bin.js");
+
+export interface CliResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the built `sealkit` CLI as a subprocess (needs `pnpm build`). */
+export function sealkit(
+  args: string[],
+  opts: { cwd: string; input?: string | Buffer; env?: Record<string, string | undefined> },
+): CliResult {
+  const env: Record<string, string | undefined> = {
+    ...process.env,
+    SEALKIT_LOCAL_KEY: undefined,
+    SEALKIT_LOCAL_KEY_FILE: undefined,
+    SEALKIT_STORE: undefined,
+    NO_COLOR: "1",
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+    ...opts.env,
+  };
+  for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
+  const r = spawnSync(process.execPath, [cliBin, ...args], {
+    cwd: opts.cwd,
+    input: opts.input ?? "",
+    env: env as NodeJS.ProcessEnv,
+    encoding: "utf8",
+    timeout: 60_000,
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+export function tempDir(prefix = "sealkit-test-"): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
