@@ -76,7 +76,7 @@ describe("sealkit CLI on the local provider (subprocess, real files)", () => {
       const r = run([c, "--help"]);
       expect(r.status).toBe(0);
       expect(r.stdout).toContain(`sealkit ${c}`);
-      expect(r.stdout).not.toMatch(/\u001b\[/);
+      expect(r.stdout).not.toContain("\u001b[");
     }
   });
 });

@@ -120,7 +120,13 @@ describe("provider guard and registry", () => {
 
   it("loads lazily, reports unknown providers, and falls back across records", async () => {
     let loads = 0;
-    registerProvider({ id: "lazy-test", load: async () => (loads++, fake({ id: "lazy-test" })) });
+    registerProvider({
+      id: "lazy-test",
+      load: async () => {
+        loads++;
+        return fake({ id: "lazy-test" });
+      },
+    });
     expect(loads).toBe(0);
     const g = await getProvider("lazy-test");
     await getProvider("lazy-test");
