@@ -24,12 +24,17 @@ export function toBase64(b: Uint8Array): string {
 const B64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 const B64URL = /^[A-Za-z0-9_-]*$/;
 
-/** Strict base64 decode; returns undefined for anything that is not canonical base64. */
+/**
+ * Strict base64 decode; returns undefined for anything that is not canonical base64
+ * (RFC 4648 §3.5: the unused bits of the last character must be zero), so that exactly one
+ * text encodes each byte string and a mutated envelope can never decode to the same bytes.
+ */
 export function fromBase64(s: string): Uint8Array | undefined {
   if (typeof s !== "string" || !B64.test(s)) return undefined;
   const bin = atob(s);
   const out = new Uint8Array(bin.length);
   for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  if (s.length > 0 && s[s.length - 1] === "=" && toBase64(out) !== s) return undefined;
   return out;
 }
 

@@ -84,9 +84,10 @@ export function localProvider(options: LocalProviderOptions = {}): KeyProvider {
     }
     return k;
   };
+  // On wrap, the bare "local" means "the key in use"; on unwrap the record must name it exactly.
   const checkRef = (key: Uint8Array, keyRef: string) => {
     const mine = localKeyRef(key);
-    if (keyRef !== mine && keyRef !== LOCAL_PROVIDER_ID) {
+    if (keyRef !== mine) {
       throw new SealkitError(
         "E_KEY_PINNING",
         `the local master key in use is ${mine}, but this data key was wrapped under ${keyRef}: supply the matching SEALKIT_LOCAL_KEY or key file`,

@@ -123,3 +123,16 @@ describe("tamper", () => {
     }
   });
 });
+
+describe("canonical encodings", () => {
+  it("refuses a non-canonical base64url tail, so no second text decodes to the same envelope", () => {
+    const key = newDataKey();
+    const text = encodeEnvelope(sealValue(key, addr, "x")); // 17 sealed bytes: the last char has 2 unused bits
+    const last = text.at(-1) as string;
+    const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    const i = alphabet.indexOf(last);
+    const sibling = alphabet[i ^ 1] as string; // differs only in an unused low bit
+    expect(() => decodeEnvelope(text.slice(0, -1) + sibling)).toThrow(SealkitError);
+    expect(openText(key, decodeEnvelope(text))).toBe("x");
+  });
+});
