@@ -1,0 +1,172 @@
+/**
+ * The bundler-free core of the plugin. Every adapter (and every unit test) goes through
+ * `createContext(options)`: `transform(code, id)` for bundlers with a transform pipeline,
+ * `analyze(code, id)` for the esbuild design that never transforms user files, `load(id)`
+ * for the virtual modules, and the manifest and `.d.ts` writers.
+ */
+import { existsSync } from "node:fs";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { dirname, relative } from "node:path";
+import { SealkitError, type StoreFile, isSealkitError } from "@sealkit/envelope";
+import { didYouMeanHint, readStoreFile } from "@sealkit/store";
+import MagicString from "magic-string";
+import { keyModuleSource, parseVirtualId, runtimeProxySource, secretModuleId, secretModuleSource } from "./codegen.js";
+import { dtsSource } from "./dts.js";
+import { buildError } from "./errors.js";
+import { type Manifest, type OutputSecrets, manifestOf } from "./manifest.js";
+import { type Options, type ResolvedOptions, resolveOptions } from "./options.js";
+import { type SecretRef, mentionsRuntime, scanModule } from "./scan.js";
+
+export interface Analysis {
+  /** Distinct names this module reads, in order of first use. */
+  readonly names: readonly string[];
+  readonly storeId: string | undefined;
+  readonly commonjs: boolean;
+  readonly registered: ReadonlySet<string>;
+  readonly insertAt: number;
+}
+
+/** What a bundle is built for; `browser` bundles may not carry secrets unless allowed. */
+export interface Target {
+  browser?: boolean;
+}
+
+export interface TransformOutput {
+  code: string;
+  map: ReturnType<MagicString["generateMap"]>;
+}
+
+export interface SealkitContext {
+  readonly options: ResolvedOptions;
+  /** Start of a build: forget the cached store (it may have changed) and set the target. */
+  startBuild(target?: Target): void;
+  /** The store, read once per build. Throws E_BUILD with the store's problem. */
+  store(): Promise<StoreFile>;
+  /** Scans a module and checks every name against the store; throws E_BUILD at the first problem. */
+  analyze(code: string, id: string, target?: Target): Promise<Analysis>;
+  /**
+   * Adds an import of the virtual module of each secret the module reads (or a `require`
+   * in CommonJS), leaving the calls as they are. Undefined when nothing changes, so a
+   * second run over its own output changes nothing.
+   */
+  transform(code: string, id: string, target?: Target): Promise<TransformOutput | undefined>;
+  /** Source of a virtual module id (`virtual:sealkit-…`, resolved or not), else undefined. */
+  load(id: string): Promise<string | undefined>;
+  /** The esbuild stand-in for `@sealkit/runtime`, for one importer's names. */
+  runtimeProxy(analysis: Analysis): string;
+  /** Writes the manifest for these outputs (paths absolute); returns it, or undefined when disabled. */
+  writeManifest(outputs: readonly OutputSecrets[], defaultDir: string): Promise<Manifest | undefined>;
+  /** Writes the `.d.ts` of secret names when enabled and the store exists; true when the file changed. */
+  writeDts(): Promise<boolean>;
+}
+
+export function createContext(userOptions: Options = {}): SealkitContext {
+  const options = resolveOptions(userOptions, (root) => existsSync(`${root}/tsconfig.json`));
+  let storePromise: Promise<StoreFile> | undefined;
+  let browser = false;
+
+  const store = (): Promise<StoreFile> => {
+    if (options.store instanceof SealkitError) return Promise.reject(options.store);
+    storePromise ??= readStoreFile(options.store);
+    return storePromise;
+  };
+
+  async function analyze(code: string, id: string, target?: Target): Promise<Analysis> {
+    const file = cleanId(id);
+    const scan = scanModule(code, file);
+    const first = scan.problems[0];
+    if (first) {
+      const why = first.kind === "syntax" ? `cannot parse this file to look for secret() calls: ${first.message}` : first.message;
+      throw buildError(why, code, file, first.start, first.end);
+    }
+    if (scan.refs.length === 0) {
+      return { names: [], storeId: undefined, commonjs: scan.commonjs, registered: scan.registered, insertAt: scan.insertAt };
+    }
+    const at = (ref: SecretRef, message: string) => buildError(message, code, file, ref.argStart, ref.end - 1);
+    const ref0 = scan.refs[0] as SecretRef;
+    if ((target?.browser ?? browser) && !options.allowBrowser) {
+      throw at(
+        ref0,
+        "secret() in a browser-targeted bundle: a browser cannot unwrap a data key without shipping key-service rights to every visitor. Build this code for a server target (esbuild platform: node, Vite SSR, webpack target: node), or pass allowBrowser: true to the plugin if this bundle runs somewhere trusted",
+      );
+    }
+    let s: StoreFile;
+    try {
+      s = await store();
+    } catch (e) {
+      const why = isSealkitError(e) ? e.message : String((e as Error)?.message ?? e);
+      throw at(ref0, `cannot read the Sealkit store needed for secret("${ref0.name}"): ${why}`);
+    }
+    const names: string[] = [];
+    for (const ref of scan.refs) {
+      if (!s.secrets[ref.name]) {
+        const storeFile = relative(options.root, options.store as string) || (options.store as string);
+        throw at(
+          ref,
+          `no secret named "${ref.name}" in ${storeFile}${didYouMeanHint(ref.name, Object.keys(s.secrets))} To add it: printf %s "$VALUE" | sealkit set ${ref.name}`,
+        );
+      }
+      if (!names.includes(ref.name)) names.push(ref.name);
+    }
+    return { names, storeId: s.storeId, commonjs: scan.commonjs, registered: scan.registered, insertAt: scan.insertAt };
+  }
+
+  return {
+    options,
+    startBuild(target) {
+      storePromise = undefined;
+      browser = target?.browser === true;
+    },
+    store,
+    analyze,
+    async transform(code, id, target) {
+      if (!mentionsRuntime(code)) return undefined;
+      const a = await analyze(code, id, target);
+      const missing = a.names.map((n) => secretModuleId(a.storeId as string, n)).filter((m) => !a.registered.has(m));
+      if (missing.length === 0) return undefined;
+      const s = new MagicString(code);
+      const lines = missing.map((m) => (a.commonjs ? `require(${JSON.stringify(m)});` : `import ${JSON.stringify(m)};`));
+      // One line, so no original line moves: source maps stay exact line-for-line.
+      const text = lines.join("");
+      if (a.insertAt > 0) s.appendLeft(a.insertAt, text);
+      else s.prepend(text);
+      return { code: s.toString(), map: s.generateMap({ hires: "boundary", source: cleanId(id), includeContent: true }) };
+    },
+    async load(id) {
+      const v = parseVirtualId(id);
+      if (!v) return undefined;
+      const s = await store();
+      if (s.storeId !== v.storeId) {
+        throw new SealkitError("E_BUILD", `a module asks for store ${v.storeId}, but this build uses store ${s.storeId}: rebuild from a clean state`);
+      }
+      return v.kind === "key" ? keyModuleSource(s) : secretModuleSource(s, v.name as string);
+    },
+    runtimeProxy(a) {
+      return runtimeProxySource(a.storeId as string, a.names);
+    },
+    async writeManifest(outputs, defaultDir) {
+      if (options.manifest === false) return undefined;
+      const path = options.manifest ?? `${defaultDir}/sealkit-manifest.json`;
+      const used = outputs.some((o) => o.secrets.size > 0);
+      const s = used ? await store() : undefined;
+      const manifest = manifestOf(outputs, s, dirname(path), options.store instanceof SealkitError ? undefined : options.store);
+      await mkdir(dirname(path), { recursive: true });
+      await writeFile(path, `${JSON.stringify(manifest, null, 2)}\n`);
+      return manifest;
+    },
+    async writeDts() {
+      if (options.dts === false || options.store instanceof SealkitError || !existsSync(options.store)) return false;
+      const s = await store();
+      const text = dtsSource(Object.keys(s.secrets), relative(dirname(options.dts), options.store));
+      const old = await readFile(options.dts, "utf8").catch(() => undefined);
+      if (old === text) return false;
+      await writeFile(options.dts, text);
+      return true;
+    },
+  };
+}
+
+/** Strips bundler query suffixes (`?v=123`) so offsets and names refer to the file. */
+export function cleanId(id: string): string {
+  return id.replace(/[?#].*$/, "");
+}

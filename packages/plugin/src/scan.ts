@@ -1,0 +1,226 @@
+/**
+ * Finds the `secret("name")` / `secretBytes("name")` calls of one module whose callee is
+ * the function imported from `@sealkit/runtime`. Parsing is oxc-parser; scopes come from
+ * oxc-walker's ScopeTracker (two passes, so hoisted `function secret()` / `var secret`
+ * declarations are seen before the calls they shadow).
+ */
+import { type Node, parseSync } from "oxc-parser";
+import { ScopeTracker, type ScopeTrackerNode, isReferenceIdentifier, walk } from "oxc-walker";
+
+export const RUNTIME_MODULE = "@sealkit/runtime";
+/** Specifier prefix of the virtual modules that register one envelope each. */
+export const SECRET_MODULE_PREFIX = "virtual:sealkit-secret/";
+const SECRET_FUNCTIONS = new Set(["secret", "secretBytes"]);
+
+export interface SecretRef {
+  readonly name: string;
+  /** Offsets of the whole call and of its argument (UTF-16, as magic-string counts). */
+  readonly start: number;
+  readonly end: number;
+  readonly argStart: number;
+}
+
+export interface ScanProblem {
+  readonly kind: "non-literal" | "no-argument" | "escape" | "syntax";
+  readonly message: string;
+  readonly start: number;
+  readonly end: number;
+}
+
+export interface ScanResult {
+  readonly refs: readonly SecretRef[];
+  readonly problems: readonly ScanProblem[];
+  /** CommonJS (uses `require`, has no ESM syntax): generated imports become `require()`. */
+  readonly commonjs: boolean;
+  /** `virtual:sealkit-secret/...` specifiers already imported (a second transform run). */
+  readonly registered: ReadonlySet<string>;
+  /** Offset just after the directive prologue ("use strict", "use client"...), for inserts. */
+  readonly insertAt: number;
+}
+
+/** A cheap pre-check before parsing: the file must mention the runtime at all. */
+export function mentionsRuntime(code: string): boolean {
+  return code.includes(RUNTIME_MODULE);
+}
+
+export function scanModule(code: string, filename: string): ScanResult {
+  const lang = langOf(filename);
+  const parsed = parseSync(filename, code, {
+    ...(lang ? { lang } : {}),
+    sourceType: /\.cjs$/.test(filename) ? "commonjs" : "unambiguous",
+    preserveParens: false,
+  });
+  const problems: ScanProblem[] = [];
+  if (parsed.errors.length > 0) {
+    const e = parsed.errors[0];
+    const label = e?.labels?.[0];
+    problems.push({ kind: "syntax", message: e?.message ?? "syntax error", start: label?.start ?? 0, end: label?.end ?? 0 });
+    return { refs: [], problems, commonjs: false, registered: new Set(), insertAt: 0 };
+  }
+  const program = parsed.program;
+  const registered = new Set<string>();
+  let esm = false;
+  let insertAt = 0;
+  for (const stmt of program.body) {
+    if (stmt.type === "ImportDeclaration" || stmt.type.startsWith("Export")) esm = true;
+    if (stmt.type === "ImportDeclaration" && stmt.source.value.startsWith(SECRET_MODULE_PREFIX)) registered.add(stmt.source.value);
+    if (stmt.type === "ExpressionStatement" && isRequireOf(stmt.expression, SECRET_MODULE_PREFIX, true)) {
+      registered.add(((stmt.expression as CallLike).arguments[0] as { value: string }).value);
+    }
+  }
+  for (const stmt of program.body) {
+    if (stmt.type === "ExpressionStatement" && "directive" in stmt && stmt.directive) insertAt = stmt.end;
+    else break;
+  }
+  // after a hashbang line, never before it
+  if (insertAt === 0 && code.startsWith("#!")) insertAt = code.indexOf("\n") + 1 || code.length;
+
+  const tracker = new ScopeTracker({ preserveExitedScopes: true });
+  walk(program, { scopeTracker: tracker, enter() {} });
+  tracker.freeze();
+
+  const refs: SecretRef[] = [];
+  const callees = new Set<Node>();
+  walk(program, {
+    scopeTracker: tracker,
+    enter(node) {
+      if (node.type !== "CallExpression") return;
+      let callee = node.callee as Node;
+      // `(0, sk.secret)("x")`, as TypeScript and Babel emit for CommonJS
+      if (callee.type === "SequenceExpression") callee = callee.expressions[callee.expressions.length - 1] as Node;
+      if (!isRuntimeFunction(callee, tracker)) return;
+      callees.add(callee);
+      const fn = calleeName(callee);
+      const arg = node.arguments[0] as Node | undefined;
+      const literal = arg ? literalValue(arg) : undefined;
+      if (literal !== undefined) {
+        refs.push({ name: literal, start: node.start, end: node.end, argStart: (arg as Node).start });
+        return;
+      }
+      problems.push(
+        arg
+          ? {
+              kind: "non-literal",
+              message: `the argument of ${fn}() must be a string literal: the plugin has to know at build time which secrets this bundle needs, so it can embed exactly their envelopes. Write ${fn}("name") (or a template without \${}), and pick between names with a condition around separate calls`,
+              start: arg.start,
+              end: arg.end,
+            }
+          : { kind: "no-argument", message: `${fn}() needs the secret's name as a string literal`, start: node.start, end: node.end },
+      );
+    },
+  });
+  // A reference that is not called directly (`const get = secret`) hides names from the build.
+  walk(program, {
+    scopeTracker: tracker,
+    enter(node, parent) {
+      if (node.type === "ExportNamedDeclaration" || node.type.startsWith("TS")) return this.skip();
+      if (node.type !== "Identifier" && node.type !== "MemberExpression") return;
+      if (callees.has(node)) return this.skip();
+      if (node.type === "Identifier") {
+        if (!isReferenceIdentifier(node, parent)) return;
+        // the binding itself (`const { secret: s } = require(...)`) is not a use
+        if (tracker.getDeclaration(node.name)?.node === node) return;
+      }
+      if (!isRuntimeFunction(node, tracker)) return;
+      const fn = calleeName(node);
+      problems.push({
+        kind: "escape",
+        message: `${fn} from ${RUNTIME_MODULE} is used here without being called: the plugin only sees names in direct ${fn}("name") calls, so call it directly`,
+        start: node.start,
+        end: node.end,
+      });
+      return this.skip();
+    },
+  });
+  refs.sort((a, b) => a.start - b.start);
+  problems.sort((a, b) => a.start - b.start);
+  const commonjs = !esm && /\brequire\s*\(/.test(code);
+  return { refs, problems, commonjs, registered, insertAt };
+}
+
+function langOf(filename: string): "js" | "jsx" | "ts" | "tsx" | undefined {
+  const m = /\.([cm]?)([jt]sx?)$/.exec(filename.replace(/[?#].*$/, ""));
+  return m ? (m[2] as "js" | "jsx" | "ts" | "tsx") : undefined;
+}
+
+interface CallLike {
+  type: "CallExpression";
+  callee: Node;
+  arguments: Node[];
+}
+
+function literalValue(node: Node): string | undefined {
+  if (node.type === "Literal" && typeof node.value === "string") return node.value;
+  if (node.type === "TemplateLiteral" && node.expressions.length === 0) return node.quasis[0]?.value.cooked ?? undefined;
+  return undefined;
+}
+
+/** `require("<module>")`, or with `prefix`, a require of anything starting with it. */
+function isRequireOf(node: Node | null | undefined, module: string, prefix = false): boolean {
+  if (!node || node.type !== "CallExpression") return false;
+  if (node.callee.type !== "Identifier" || node.callee.name !== "require") return false;
+  const a = node.arguments[0] as Node | undefined;
+  if (!a || a.type !== "Literal" || typeof a.value !== "string") return false;
+  return prefix ? a.value.startsWith(module) : a.value === module;
+}
+
+function memberName(node: Node): string | undefined {
+  if (node.type !== "MemberExpression") return undefined;
+  if (!node.computed && node.property.type === "Identifier") return node.property.name;
+  if (node.computed) return literalValue(node.property as Node);
+  return undefined;
+}
+
+function calleeName(node: Node): string {
+  return node.type === "Identifier" ? node.name : (memberName(node) ?? "secret");
+}
+
+/** Whether `node` (an identifier or `ns.secret`) is `secret`/`secretBytes` of the runtime. */
+function isRuntimeFunction(node: Node, tracker: ScopeTracker): boolean {
+  if (node.type === "Identifier") {
+    const decl = tracker.getDeclaration(node.name);
+    return decl ? importedName(decl) !== undefined && SECRET_FUNCTIONS.has(importedName(decl) as string) : false;
+  }
+  if (node.type === "MemberExpression") {
+    const prop = memberName(node);
+    if (!prop || !SECRET_FUNCTIONS.has(prop)) return false;
+    const obj = node.object as Node;
+    if (isRequireOf(obj, RUNTIME_MODULE)) return true;
+    if (obj.type !== "Identifier") return false;
+    const decl = tracker.getDeclaration(obj.name);
+    return decl ? importedName(decl) === "*" : false;
+  }
+  return false;
+}
+
+/**
+ * For a declaration that binds something from the runtime: the exported name it binds
+ * (`secret`, `secretBytes`), or `*` for the whole module; undefined otherwise.
+ */
+function importedName(decl: ScopeTrackerNode): string | undefined {
+  if (decl.type === "Import") {
+    if (decl.importNode.source.value !== RUNTIME_MODULE || decl.importNode.importKind === "type") return undefined;
+    const spec = decl.node;
+    if (spec.type === "ImportNamespaceSpecifier") return "*";
+    if (spec.type === "ImportSpecifier") {
+      if (spec.importKind === "type") return undefined;
+      return spec.imported.type === "Identifier" ? spec.imported.name : String(spec.imported.value);
+    }
+    return undefined;
+  }
+  if (decl.type === "Variable") {
+    // const sk = require("@sealkit/runtime") / const { secret: s } = require("@sealkit/runtime")
+    for (const d of decl.variableNode.declarations) {
+      if (!isRequireOf(d.init as Node, RUNTIME_MODULE)) continue;
+      if (d.id.type === "Identifier" && d.id === decl.node) return "*";
+      if (d.id.type === "ObjectPattern") {
+        for (const p of d.id.properties) {
+          if (p.type !== "Property" || p.value !== decl.node) continue;
+          if (p.key.type === "Identifier" && !p.computed) return p.key.name;
+          return literalValue(p.key as Node);
+        }
+      }
+    }
+  }
+  return undefined;
+}

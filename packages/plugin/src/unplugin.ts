@@ -1,0 +1,281 @@
+/**
+ * The unplugin factory. Rollup, Vite, webpack and Rspack run `transform` on files that
+ * mention `@sealkit/runtime` (a native `filter` on id and code, so other files never reach
+ * JavaScript on Rollup 4.40+ and Vite). esbuild runs no per-file hook at all: a native
+ * `onResolve` filter on `@sealkit/runtime` calls into JavaScript only for the files that
+ * import the runtime, and resolves that import to a stand-in module carrying just those
+ * files' envelopes (unplugin's esbuild adapter would otherwise call JS for every file).
+ */
+import { readFile } from "node:fs/promises";
+import { dirname, isAbsolute, resolve } from "node:path";
+import { isSealkitError } from "@sealkit/envelope";
+import type { Metafile, PartialMessage, PluginBuild } from "esbuild";
+import type { UnpluginFactory, UnpluginOptions } from "unplugin";
+import { RESOLVED_PREFIX, parseVirtualId } from "./codegen.js";
+import { type Analysis, type SealkitContext, createContext } from "./context.js";
+import { detailsOf } from "./errors.js";
+import type { OutputSecrets } from "./manifest.js";
+import { type Options, matchesFilter } from "./options.js";
+import { RUNTIME_MODULE } from "./scan.js";
+
+const VIRTUAL_SPECIFIER = /^virtual:sealkit-(?:secret|key)\//;
+const RESOLVED_VIRTUAL = /^\0virtual:sealkit-(?:secret|key)\//;
+const JS_OUTPUT = /\.[cm]?js$/;
+
+export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (options, meta) => {
+  const ctx = createContext(options ?? {});
+  if (meta.framework === "esbuild") return { name: "sealkit", esbuild: { setup: (build) => setupEsbuild(ctx, build) } };
+  const rollupLike = meta.framework === "rollup" || meta.framework === "vite" || meta.framework === "rolldown";
+  let browser = false;
+  let viteSsr: boolean | undefined;
+
+  const plugin: UnpluginOptions = {
+    name: "sealkit",
+    enforce: "pre",
+    async buildStart() {
+      ctx.startBuild({ browser });
+      await ctx.writeDts();
+    },
+    resolveId: {
+      filter: { id: VIRTUAL_SPECIFIER },
+      handler(id) {
+        return VIRTUAL_SPECIFIER.test(id) ? RESOLVED_PREFIX + id : undefined;
+      },
+    },
+    load: {
+      filter: { id: RESOLVED_VIRTUAL },
+      handler(id) {
+        return parseVirtualId(id) ? ctx.load(id) : undefined;
+      },
+    },
+    transform: {
+      filter: { id: { include: ctx.options.include as never, exclude: ctx.options.exclude as never }, code: RUNTIME_MODULE },
+      async handler(code, id) {
+        if (id.startsWith(RESOLVED_PREFIX)) return undefined;
+        // Vite 6+ tells each transform which environment (client or server) it builds for.
+        const env = (this as { environment?: { config?: { consumer?: string } } }).environment;
+        const isBrowser = env?.config?.consumer ? env.config.consumer === "client" : viteSsr === undefined ? browser : !viteSsr;
+        try {
+          return await ctx.transform(code, id, { browser: isBrowser });
+        } catch (e) {
+          if (!isSealkitError(e)) throw e;
+          const d = detailsOf(e);
+          if (rollupLike) {
+            // Rollup and Vite print the location and frame themselves; the error stops the build.
+            this.error({
+              message: d ? d.reason : e.message,
+              id,
+              ...(d ? { loc: { file: d.file, line: d.line, column: d.column }, frame: d.frame } : {}),
+              pluginCode: e.code,
+            } as never);
+          }
+          // webpack and Rspack: the error lands in the compilation's errors (file:line:col + frame).
+          this.error({ message: d ? `${e.code} ${e.message}\n${d.frame}` : `${e.code} ${e.message}`, stack: "" } as never);
+          return undefined;
+        }
+      },
+    },
+    // Typed structurally: Vite 7 (Rollup types) and Vite 8 (Rolldown types) differ in detail.
+    vite: {
+      configResolved(config: { build?: { ssr?: unknown } }) {
+        viteSsr = Boolean(config.build?.ssr);
+      },
+      async writeBundle(out: OutputOptionsLike, bundle: BundleLike) {
+        await ctx.writeManifest(rollupOutputs(out, bundle), outDirOf(out));
+      },
+    } as never,
+    rollup: {
+      async writeBundle(out: OutputOptionsLike, bundle: BundleLike) {
+        await ctx.writeManifest(rollupOutputs(out, bundle), outDirOf(out));
+      },
+    } as never,
+    webpack(compiler) {
+      browser = isBrowserTarget(compiler.options.target);
+      webpackLike(ctx, compiler as unknown as WebpackLikeCompiler);
+    },
+    rspack(compiler) {
+      browser = isBrowserTarget(compiler.options.target as never);
+      webpackLike(ctx, compiler as unknown as WebpackLikeCompiler);
+    },
+  };
+  return plugin;
+};
+
+/** Targets that mean "runs in a browser" (webworker is not one: Workers-style runtimes use it). */
+export function isBrowserTarget(target: unknown): boolean {
+  const list = Array.isArray(target) ? target : [target];
+  return list.some((t) => typeof t === "string" && /^(web|browserslist|electron-renderer.*|nwjs.*|node-webkit.*)$/.test(t));
+}
+
+interface OutputOptionsLike {
+  dir?: string | undefined;
+  file?: string | undefined;
+}
+type BundleLike = Record<string, { type: "chunk"; moduleIds: readonly string[]; imports: readonly string[] } | { type: "asset" }>;
+
+function outDirOf(out: OutputOptionsLike): string {
+  return resolve(out.dir ?? (out.file ? dirname(out.file) : "dist"));
+}
+
+function rollupOutputs(out: OutputOptionsLike, bundle: BundleLike): OutputSecrets[] {
+  const own = new Map<string, Set<string>>();
+  for (const [fileName, chunk] of Object.entries(bundle)) {
+    if (chunk.type !== "chunk") continue;
+    const names = new Set<string>();
+    for (const id of chunk.moduleIds) {
+      const v = parseVirtualId(id);
+      if (v?.kind === "secret") names.add(v.name as string);
+    }
+    own.set(fileName, names);
+  }
+  // An output needs what it carries plus what the chunks it imports carry.
+  const closure = (fileName: string, seen = new Set<string>()): Set<string> => {
+    const acc = new Set<string>();
+    if (seen.has(fileName)) return acc;
+    seen.add(fileName);
+    for (const n of own.get(fileName) ?? []) acc.add(n);
+    const chunk = bundle[fileName];
+    if (chunk?.type === "chunk") for (const imp of chunk.imports) for (const n of closure(imp, seen)) acc.add(n);
+    return acc;
+  };
+  const dir = outDirOf(out);
+  return [...own.keys()].map((f) => ({ file: resolve(dir, f), secrets: closure(f) }));
+}
+
+/* ---------------------------------------------------------------------------------------
+ * webpack and Rspack: the manifest after emit, from the chunk graph.
+ * ------------------------------------------------------------------------------------- */
+
+interface WebpackLikeCompiler {
+  hooks: { afterEmit: { tapPromise(name: string, fn: (compilation: WebpackLikeCompilation) => Promise<void>): void } };
+}
+interface WebpackLikeCompilation {
+  chunks: Iterable<{ files: Iterable<string> }>;
+  chunkGraph: { getChunkModulesIterable(chunk: unknown): Iterable<{ resource?: string; identifier(): string }> };
+  outputOptions: { path?: string };
+  errors: unknown[];
+}
+
+function webpackLike(ctx: SealkitContext, compiler: WebpackLikeCompiler): void {
+  compiler.hooks.afterEmit.tapPromise("sealkit", async (compilation) => {
+    if (compilation.errors.length > 0) return;
+    const outDir = resolve(compilation.outputOptions.path ?? "dist");
+    const outputs: OutputSecrets[] = [];
+    for (const chunk of compilation.chunks) {
+      const names = new Set<string>();
+      for (const m of compilation.chunkGraph.getChunkModulesIterable(chunk)) {
+        const v = parseVirtualId(safeDecode(m.resource ?? m.identifier()));
+        if (v?.kind === "secret") names.add(v.name as string);
+      }
+      for (const f of chunk.files) if (JS_OUTPUT.test(f)) outputs.push({ file: resolve(outDir, f), secrets: names });
+    }
+    await ctx.writeManifest(outputs, outDir);
+  });
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+/* ---------------------------------------------------------------------------------------
+ * esbuild: no per-file hook. JavaScript runs only for files that import the runtime.
+ * ------------------------------------------------------------------------------------- */
+
+function setupEsbuild(ctx: SealkitContext, build: PluginBuild): void {
+  const opts = build.initialOptions;
+  // esbuild's default platform is "browser", yet most function builds leave it unset:
+  // only an explicit platform: "browser" counts as a browser-targeted bundle.
+  const browser = opts.platform === "browser";
+  const wantedMetafile = opts.metafile === true;
+  opts.metafile = true;
+  const filter = (id: string) => matchesFilter(id, ctx.options.include, ctx.options.exclude);
+  const root = resolve(opts.absWorkingDir ?? process.cwd());
+  let analyses = new Map<string, Promise<Analysis>>();
+
+  build.onStart(async () => {
+    ctx.startBuild({ browser });
+    analyses = new Map();
+    await ctx.writeDts();
+  });
+
+  build.onResolve({ filter: /^@sealkit\/runtime$/, namespace: "file" }, async (args) => {
+    if (!args.importer || !isAbsolute(args.importer) || !filter(args.importer)) return undefined;
+    let pending = analyses.get(args.importer);
+    if (!pending) {
+      pending = readFile(args.importer, "utf8").then((code) => ctx.analyze(code, args.importer));
+      analyses.set(args.importer, pending);
+    }
+    try {
+      const a = await pending;
+      if (a.names.length === 0) return undefined;
+      return { path: args.importer, namespace: "sealkit-runtime", pluginData: a };
+    } catch (e) {
+      return { errors: [esbuildMessage(e)] };
+    }
+  });
+  build.onLoad({ filter: /.*/, namespace: "sealkit-runtime" }, (args) => ({
+    contents: ctx.runtimeProxy(args.pluginData as Analysis),
+    resolveDir: dirname(args.path),
+    loader: "js",
+  }));
+  build.onResolve({ filter: VIRTUAL_SPECIFIER }, (args) => ({
+    path: args.path,
+    namespace: "sealkit",
+    pluginData: { resolveDir: args.resolveDir || root },
+  }));
+  build.onLoad({ filter: /.*/, namespace: "sealkit" }, async (args) => {
+    try {
+      const contents = await ctx.load(args.path);
+      if (contents === undefined) return undefined;
+      return { contents, resolveDir: (args.pluginData as { resolveDir?: string } | undefined)?.resolveDir ?? root, loader: "js" };
+    } catch (e) {
+      return { errors: [esbuildMessage(e)] };
+    }
+  });
+  build.onEnd(async (result) => {
+    if (result.errors.length > 0 || !result.metafile) return;
+    const outputs = esbuildOutputs(result.metafile, root);
+    const outDir = opts.outdir ? resolve(root, opts.outdir) : opts.outfile ? dirname(resolve(root, opts.outfile)) : root;
+    if (opts.write !== false || ctx.options.manifest) await ctx.writeManifest(outputs, outDir);
+    if (!wantedMetafile) delete (result as { metafile?: Metafile }).metafile;
+  });
+}
+
+function esbuildOutputs(metafile: Metafile, root: string): OutputSecrets[] {
+  const own = new Map<string, Set<string>>();
+  for (const [file, out] of Object.entries(metafile.outputs)) {
+    if (!JS_OUTPUT.test(file)) continue;
+    const names = new Set<string>();
+    for (const input of Object.keys(out.inputs)) {
+      const v = parseVirtualId(input.replace(/^sealkit:/, ""));
+      if (v?.kind === "secret") names.add(v.name as string);
+    }
+    own.set(file, names);
+  }
+  const closure = (file: string, seen = new Set<string>()): Set<string> => {
+    const acc = new Set<string>(own.get(file) ?? []);
+    if (seen.has(file)) return acc;
+    seen.add(file);
+    for (const imp of metafile.outputs[file]?.imports ?? []) {
+      if (!imp.external && own.has(imp.path)) for (const n of closure(imp.path, seen)) acc.add(n);
+    }
+    return acc;
+  };
+  return [...own.keys()].map((f) => ({ file: resolve(root, f), secrets: closure(f) }));
+}
+
+function esbuildMessage(e: unknown): PartialMessage {
+  if (!isSealkitError(e)) return { text: String((e as Error)?.message ?? e), pluginName: "sealkit" };
+  const d = detailsOf(e);
+  return {
+    id: e.code,
+    pluginName: "sealkit",
+    text: d ? d.reason : e.message,
+    location: d ? { file: d.file, line: d.line, column: d.column, lineText: d.lineText, length: d.length } : null,
+    detail: e,
+  };
+}
