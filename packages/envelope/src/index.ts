@@ -52,6 +52,7 @@ export {
   unregisterProvider,
   unwrapFirst,
 } from "./provider.js";
+export type { PolicyHook, PolicyInput, PolicyKey, PolicyOutput } from "./policy.js";
 export {
   type StoreFile,
   type StoredKey,
