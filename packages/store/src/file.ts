@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { open, readFile, rename, stat, unlink } from "node:fs/promises";
+import { open, readFile, readdir, rename, stat, unlink } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { SealkitError, type StoreFile, parseStore, serializeStore } from "@sealkit/envelope";
 import lockfile from "proper-lockfile";
@@ -92,9 +92,16 @@ async function syncDir(dir: string): Promise<void> {
   }
 }
 
+/** A holder refreshes the lock every STALE/2; a lock not refreshed for STALE is taken over. */
+const LOCK_STALE_MS = 5_000;
+
 /**
  * Runs `fn` holding the store's lock file (`<store>.lock`), so two writers never
- * interleave a read-modify-write. A lock whose holder died goes stale after 10 s.
+ * interleave a read-modify-write. A lock whose holder died (kill -9, crash) goes stale
+ * after 5 s; the retries below wait about 8 s, so the next command takes a dead holder's
+ * lock over instead of failing. A live holder's lock still fails clearly with E_LOCKED.
+ * Temp files a killed writer left are removed once the lock is held: only lock holders
+ * create them, so none can belong to a live writer.
  */
 export async function withStoreLock<T>(path: string, fn: () => Promise<T>): Promise<T> {
   const lockPath = `${path}.lock`;
@@ -103,7 +110,7 @@ export async function withStoreLock<T>(path: string, fn: () => Promise<T>): Prom
     release = await lockfile.lock(path, {
       realpath: false,
       lockfilePath: lockPath,
-      stale: 10_000,
+      stale: LOCK_STALE_MS,
       retries: { retries: 40, minTimeout: 25, maxTimeout: 250, factor: 1.5 },
     });
   } catch (e) {
@@ -118,9 +125,24 @@ export async function withStoreLock<T>(path: string, fn: () => Promise<T>): Prom
   }
   try {
     faultPoint("lock-acquired");
+    await removeLeftoverTemps(path);
     return await fn();
   } finally {
     await release().catch(() => {});
+  }
+}
+
+/** Deletes `.<store>.<pid>.<random>.tmp` files of earlier, killed writers. Call under the lock. */
+async function removeLeftoverTemps(path: string): Promise<void> {
+  const prefix = `.${basename(path)}.`;
+  let names: string[];
+  try {
+    names = await readdir(dirname(path));
+  } catch {
+    return;
+  }
+  for (const n of names) {
+    if (n.startsWith(prefix) && n.endsWith(".tmp")) await unlink(join(dirname(path), n)).catch(() => {});
   }
 }
 

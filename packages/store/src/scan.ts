@@ -1,0 +1,189 @@
+import { readFile, readdir } from "node:fs/promises";
+import { join, relative } from "node:path";
+import { SealkitError, openValue, storedEnvelope, wipe } from "@sealkit/envelope";
+import { readStoreFile } from "./file.js";
+import { withDataKey } from "./ops.js";
+
+/** Values shorter than this many bytes are not searched: they match by chance ("true", "8080"). */
+export const DEFAULT_MIN_LEAK_LENGTH = 8;
+
+/** Folders never scanned unless given as the root itself. */
+const SKIP_DIRS = new Set([".git", "node_modules", ".sealkit"]);
+
+export type LeakEncoding = "raw" | "json-escaped" | "base64" | "base64url" | "hex" | "HEX" | "url-encoded";
+
+export interface LeakFinding {
+  /** Path relative to the scanned directory. */
+  file: string;
+  /** Byte offset of the match in the file. */
+  offset: number;
+  /** The secret's name (names are not secret). Never the value. */
+  name: string;
+  encoding: LeakEncoding;
+}
+
+export interface ScanResult {
+  dir: string;
+  filesScanned: number;
+  valuesChecked: number;
+  /** Names not searched because their value is shorter than `minLength`. */
+  skippedShort: string[];
+  findings: LeakFinding[];
+}
+
+interface Needle {
+  name: string;
+  encoding: LeakEncoding;
+  bytes: Buffer;
+}
+
+/**
+ * The forms a value can take in build output. Base64 and base64url are searched at all
+ * three byte alignments (a value inside a longer base64 blob, such as an inline source
+ * map, starts at any offset mod 3), keeping only the characters that do not depend on the
+ * neighbouring bytes.
+ */
+function needlesFor(name: string, value: Uint8Array): Needle[] {
+  const raw = Buffer.from(value);
+  const out: Needle[] = [{ name, encoding: "raw", bytes: raw }];
+  const text = (() => {
+    try {
+      return new TextDecoder("utf-8", { fatal: true }).decode(value);
+    } catch {
+      return undefined;
+    }
+  })();
+  if (text !== undefined) {
+    // Inside a JS string literal or a source map's sourcesContent: JSON escaping.
+    out.push({ name, encoding: "json-escaped", bytes: Buffer.from(JSON.stringify(text).slice(1, -1)) });
+    out.push({ name, encoding: "url-encoded", bytes: Buffer.from(encodeURIComponent(text)) });
+    out.push({ name, encoding: "url-encoded", bytes: Buffer.from(new URLSearchParams({ v: text }).toString().slice(2)) });
+  }
+  out.push({ name, encoding: "url-encoded", bytes: Buffer.from(percentEncode(raw)) });
+  out.push({ name, encoding: "url-encoded", bytes: Buffer.from(percentEncode(raw).replace(/%[0-9A-F]{2}/g, (m) => m.toLowerCase())) });
+  out.push({ name, encoding: "hex", bytes: Buffer.from(raw.toString("hex")) });
+  out.push({ name, encoding: "HEX", bytes: Buffer.from(raw.toString("hex").toUpperCase()) });
+  for (const shift of [0, 1, 2]) {
+    const b = Buffer.concat([Buffer.alloc(shift), raw]);
+    const from = Math.ceil((8 * shift) / 6);
+    const to = Math.floor((8 * b.length) / 6);
+    for (const encoding of ["base64", "base64url"] as const) {
+      const enc = b.toString(encoding).slice(from, to);
+      if (enc.length >= 4) out.push({ name, encoding, bytes: Buffer.from(enc) });
+    }
+    b.fill(0);
+  }
+  // Keep the first needle of each distinct byte string (raw wins over an identical encoding).
+  const seen = new Set<string>();
+  return out.filter((n) => {
+    const k = n.bytes.toString("latin1");
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+/** RFC 3986 §2.1 percent-encoding of every byte outside the unreserved set. */
+function percentEncode(b: Uint8Array): string {
+  let s = "";
+  for (const x of b) {
+    const c = String.fromCharCode(x);
+    s += /[A-Za-z0-9\-._~]/.test(c) ? c : `%${x.toString(16).toUpperCase().padStart(2, "0")}`;
+  }
+  return s;
+}
+
+/**
+ * Searches every file under `dir` for the given plaintext values in each encoding.
+ * Findings name the file, byte offset, secret name and encoding, never the value. The
+ * caller owns `values` (and wipes them); the encoded forms made here are wiped on return.
+ * This is the check the plugin runs at the end of a build when the builder can decrypt.
+ */
+export async function scanForLeaks(
+  dir: string,
+  values: ReadonlyMap<string, Uint8Array>,
+  opts: { minLength?: number } = {},
+): Promise<ScanResult> {
+  const minLength = opts.minLength ?? DEFAULT_MIN_LEAK_LENGTH;
+  const skippedShort: string[] = [];
+  const needles: Needle[] = [];
+  for (const [name, value] of values) {
+    if (value.length < minLength) skippedShort.push(name);
+    else needles.push(...needlesFor(name, value));
+  }
+  const findings: LeakFinding[] = [];
+  let filesScanned = 0;
+  try {
+    for await (const file of walk(dir)) {
+      let buf: Buffer;
+      try {
+        buf = await readFile(file);
+      } catch (e) {
+        throw new SealkitError("E_IO", `cannot read ${file}: ${(e as NodeJS.ErrnoException).code}`, { details: { file } });
+      }
+      filesScanned++;
+      const rel = relative(dir, file) || file;
+      for (const n of needles) {
+        for (let at = buf.indexOf(n.bytes); at !== -1; at = buf.indexOf(n.bytes, at + 1)) {
+          findings.push({ file: rel, offset: at, name: n.name, encoding: n.encoding });
+        }
+      }
+    }
+  } finally {
+    for (const n of needles) n.bytes.fill(0);
+  }
+  findings.sort((a, b) => a.file.localeCompare(b.file) || a.offset - b.offset);
+  return { dir, filesScanned, valuesChecked: values.size - skippedShort.length, skippedShort: skippedShort.sort(), findings };
+}
+
+async function* walk(dir: string): AsyncGenerator<string> {
+  let entries: import("node:fs").Dirent[];
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOTDIR") {
+      yield dir;
+      return;
+    }
+    throw new SealkitError(code === "ENOENT" ? "E_NOT_FOUND" : "E_IO", `cannot scan ${dir}: ${code}`, { details: { file: dir } });
+  }
+  for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) {
+      if (!SKIP_DIRS.has(e.name)) yield* walk(p);
+    } else if (e.isFile()) yield p;
+  }
+}
+
+/**
+ * `sealkit scan`: opens every value of the store (one unwrap) and searches `dir` for
+ * them. Throws E_LEAK, naming files and offsets, when anything is found.
+ */
+export async function scanStoreForLeaks(
+  storePath: string,
+  dir: string,
+  opts: { minLength?: number } = {},
+): Promise<ScanResult> {
+  const store = await readStoreFile(storePath);
+  const values = new Map<string, Uint8Array>();
+  try {
+    await withDataKey(store, (dataKey) => {
+      for (const name of Object.keys(store.secrets)) values.set(name, openValue(dataKey, storedEnvelope(store, name)));
+    });
+    return await scanForLeaks(dir, values, opts);
+  } finally {
+    for (const v of values.values()) wipe(v);
+  }
+}
+
+/** Throws E_LEAK when a scan found anything. */
+export function assertNoLeaks(r: ScanResult): void {
+  if (r.findings.length === 0) return;
+  const where = r.findings.slice(0, 20).map((f) => `${f.file}@${f.offset} (${f.name}, ${f.encoding})`);
+  throw new SealkitError(
+    "E_LEAK",
+    `plaintext of ${new Set(r.findings.map((f) => f.name)).size} secret(s) found ${r.findings.length} time(s): ${where.join(", ")}${r.findings.length > 20 ? ", ..." : ""}`,
+    { details: { findings: r.findings } },
+  );
+}
