@@ -9,7 +9,7 @@ import type { AzureKeyVaultProviderOptions } from "./provider.js";
 
 export { type KeyRef, parseKeyRef } from "./_key-ref.js";
 export { CREDENTIAL_HINT } from "./_errors.js";
-export { type PolicyInput, type PolicyOutput, policy } from "./policy.js";
+export { policy } from "./policy.js";
 export type { AzureKeyVaultProviderOptions, KeyDescription, TokenCredential } from "./provider.js";
 
 export const AZURE_KEY_VAULT = "azure-key-vault";
@@ -31,6 +31,15 @@ export function createAzureKeyVaultProvider(options: AzureKeyVaultProviderOption
     unwrap: async (wrapped, call) => (await load()).unwrap(wrapped, call),
     describeKey: async (keyRef, signal) => (await load()).describeKey(keyRef, signal),
   };
+}
+
+/**
+ * For `sealkit rekey`: the key to wrap under now is the key itself, not the version a record
+ * pins (wrap always uses the key's current version and records it).
+ */
+export function currentKeyRef(key: { provider: string; keyRef: string }): string {
+  const ref = parseKeyRef(key.keyRef);
+  return `${ref.vaultUrl}/keys/${ref.name}`;
 }
 
 /** Part of `sealkit init --provider azure-key-vault --key <key-id-url>`. */

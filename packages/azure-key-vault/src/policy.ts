@@ -1,21 +1,5 @@
+import type { PolicyInput, PolicyOutput } from "@sealkit/envelope";
 import { parseKeyRef } from "./_key-ref.js";
-
-/** The `sealkit policy` hook input (docs/architecture.md, "Policy hook"). */
-export interface PolicyInput {
-  output: string;
-  storeId: string;
-  generation: number;
-  keys: { provider: string; keyRef: string; context: Record<string, string> }[];
-  secrets: string[];
-}
-
-export interface PolicyOutput {
-  provider: string;
-  runtime: unknown;
-  keyPolicy?: unknown;
-  operator?: unknown;
-  summary: string[];
-}
 
 const UNWRAP_VAULT = "Microsoft.KeyVault/vaults/keys/unwrap/action";
 const UNWRAP_HSM = "Microsoft.KeyVault/managedHsm/keys/unwrap/action";
