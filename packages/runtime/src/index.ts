@@ -1,2 +1,19 @@
-/** @sealkit/runtime for every JavaScript runtime (no node: imports). */
-export { type SecretName, type SecretNames, dispose, preload, register, secret, secretBytes } from "./core.js";
+/** @sealkit/runtime for every JavaScript runtime: WebCrypto AES-GCM, no node: imports. */
+export {
+  type ErrorCode,
+  type RegisterOptions,
+  RUNTIME_DEFAULTS,
+  type RuntimeOptions,
+  type SealkitEvent,
+  type SealkitEventType,
+  SealkitError,
+  type SecretName,
+  type SecretNames,
+  configure,
+  dispose,
+  isSealkitError,
+  preload,
+  register,
+  secret,
+  secretBytes,
+} from "./core.js";
