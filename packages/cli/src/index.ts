@@ -22,6 +22,13 @@ export const main = defineCommand({
     rm: () => import("./commands/rm/index.js").then((m) => m.default),
     verify: () => import("./commands/verify/index.js").then((m) => m.default),
     policy: () => import("./commands/policy/index.js").then((m) => m.default),
+    rekey: () => import("./commands/rekey/index.js").then((m) => m.default),
+    rotate: () => import("./commands/rotate/index.js").then((m) => m.default),
+    status: () => import("./commands/status/index.js").then((m) => m.default),
+    scan: () => import("./commands/scan/index.js").then((m) => m.default),
+    import: () => import("./commands/import/index.js").then((m) => m.default),
+    exec: () => import("./commands/exec/index.js").then((m) => m.default),
+    diff: () => import("./commands/diff/index.js").then((m) => m.default),
   },
 });
 
@@ -48,9 +55,11 @@ async function findCommand(rawArgs: string[]): Promise<[CommandDef, CommandDef |
  * with --json) and the exit code of its error code. Nothing below prints errors itself.
  */
 export async function runCli(rawArgs: string[]): Promise<number> {
-  const json = rawArgs.includes("--json");
+  // Words after `--` belong to a child command (`sealkit exec -- node --help`), not to us.
+  const own = rawArgs.includes("--") ? rawArgs.slice(0, rawArgs.indexOf("--")) : rawArgs;
+  const json = own.includes("--json");
   try {
-    if (rawArgs.length === 0 || rawArgs.includes("--help") || rawArgs.includes("-h")) {
+    if (rawArgs.length === 0 || own.includes("--help") || own.includes("-h")) {
       const [cmd, parent] = await findCommand(rawArgs);
       const usage = await renderUsage(cmd, parent);
       process.stdout.write(`${useColor(process.stdout) ? usage : stripVTControlCharacters(usage)}\n`);
