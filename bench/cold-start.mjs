@@ -1,0 +1,95 @@
+/**
+ * Cold start: fresh Node processes, each importing one contender's function bundle and
+ * getting all N values. Figures per (latency, N, contender), medians over the runs: the
+ * wall time from spawn to "all values in memory", the same minus a bare Node process, the
+ * bundle's import time, and the key-service calls. Contenders run interleaved, round by
+ * round, so machine noise spreads over all of them.
+ *
+ *   node bench/cold-start.mjs            (BENCH_QUICK=1 for fewer runs)
+ */
+import { CONTENDERS } from "./lib/contenders.mjs";
+import { QUICK, SMOKE, createContext } from "./lib/context.mjs";
+import { median, ratio, round } from "./lib/stats.mjs";
+import { isMain, printTable } from "./lib/report.mjs";
+
+export const config = () => ({
+  runs: SMOKE ? 1 : QUICK ? 2 : 5,
+  ns: SMOKE ? [1, 2] : [1, 20, 100],
+  latencies: SMOKE ? [0] : [0, 15],
+});
+
+export async function run(ctx, { runs, ns, latencies } = config()) {
+  const contenders = ["bare", ...CONTENDERS];
+  const samples = [];
+  for (const latencyMs of latencies) {
+    ctx.configure({ latencyMs });
+    for (const n of ns) {
+      for (const c of contenders) await ctx.bundle(c, n);
+      for (let r = 0; r < runs; r++) {
+        for (const c of contenders) {
+          const s = await ctx.coldStart(c, c === "bare" ? 0 : n);
+          samples.push({ contender: c, latencyMs, n, run: r, ...s });
+        }
+      }
+    }
+  }
+  ctx.configure({});
+  const rows = [];
+  for (const latencyMs of latencies) {
+    for (const n of ns) {
+      const pick = (c) => samples.filter((s) => s.contender === c && s.latencyMs === latencyMs && s.n === n);
+      const bareWall = median(pick("bare").map((s) => s.wallMs));
+      const bareDone = median(pick("bare").map((s) => s.doneMs));
+      const sealkit = median(pick("sealkit").map((s) => s.wallMs)) - bareWall;
+      for (const c of contenders) {
+        const ss = pick(c);
+        const wall = median(ss.map((s) => s.wallMs));
+        const over = wall - bareWall;
+        rows.push({
+          latencyMs,
+          n,
+          contender: c,
+          runs: ss.length,
+          ok: ss.filter((s) => s.ok).length,
+          errors: [...new Set(ss.map((s) => s.error).filter(Boolean))],
+          wallMs: round(wall),
+          overBareMs: c === "bare" ? 0 : round(over),
+          doneMs: round(median(ss.map((s) => s.doneMs))),
+          overBareInProcessMs: c === "bare" ? 0 : round(median(ss.map((s) => s.doneMs)) - bareDone),
+          importMs: round(median(ss.map((s) => s.importMs))),
+          handlerMs: round(median(ss.map((s) => s.handlerMs))),
+          calls: median(ss.map((s) => s.calls)),
+          vsSealkit: c === "bare" || c === "sealkit" ? undefined : round(ratio(over, sealkit), 2),
+        });
+      }
+    }
+  }
+  return { runs, ns, latencies, rows, samples };
+}
+
+export function table(res) {
+  return printTable(
+    ["latency", "N", "contender", "ok", "wall ms", "over bare ms", "import ms", "handler ms", "KMS/SM calls", "× Sealkit (over bare)"],
+    res.rows.map((r) => [
+      `${r.latencyMs} ms`,
+      r.n,
+      r.contender,
+      `${r.ok}/${r.runs}`,
+      r.wallMs,
+      r.overBareMs,
+      r.importMs,
+      r.handlerMs,
+      r.calls,
+      r.vsSealkit ?? "",
+    ]),
+  );
+}
+
+if (isMain(import.meta.url)) {
+  const ctx = await createContext();
+  try {
+    console.log(table(await run(ctx)));
+  } finally {
+    await ctx.close();
+  }
+}
