@@ -3,7 +3,10 @@ import { PROVIDER_ID } from "./_errors.js";
 import { type KeyName, parseKeyName } from "./key-name.js";
 
 export interface GcpPolicyOptions {
-  /** The function's service account e-mail. Default: the shell variable `$FUNCTION_SA`. */
+  /**
+   * The function's service account e-mail. Default: `SEALKIT_GCP_SERVICE_ACCOUNT`, else the
+   * shell variable `$FUNCTION_SA` in the commands.
+   */
   serviceAccount?: string;
   /** IAM member for whoever runs `sealkit set`/`rekey`. Default: `user:$OPERATOR_EMAIL`. */
   operator?: string;
@@ -54,7 +57,8 @@ export function policy(input: PolicyInput, options: GcpPolicyOptions = {}): Poli
     const n = parseKeyName(k.keyRef);
     keys.set(n.cryptoKey, n);
   }
-  const sa = options.serviceAccount ?? "$FUNCTION_SA";
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+  const sa = options.serviceAccount ?? (env?.SEALKIT_GCP_SERVICE_ACCOUNT || "$FUNCTION_SA");
   const runtimeMember = sa.includes(":") ? sa : `serviceAccount:${sa}`;
   const operatorMember = options.operator ?? "user:$OPERATOR_EMAIL";
   const list = [...keys.values()];
@@ -66,7 +70,7 @@ export function policy(input: PolicyInput, options: GcpPolicyOptions = {}): Poli
     `Operators who run sealkit set/rekey need ${OPERATOR_ROLE} on the same key${list.length === 1 ? "" : "s"} (and roles/cloudkms.viewer for sealkit init's key check).`,
     `Each decrypt must present the AAD of store ${input.storeId} generation ${input.generation}; Cloud IAM cannot condition on it, so keep one key per trust boundary.`,
   ];
-  if (!options.serviceAccount) summary.push("Set FUNCTION_SA to the function's service-account e-mail before running the commands.");
+  if (sa === "$FUNCTION_SA") summary.push("Set FUNCTION_SA to the function's service-account e-mail before running the commands.");
   return {
     provider: PROVIDER_ID,
     runtime: { bindings: runtime.map(({ gcloud: _g, ...b }) => b), gcloud: runtime.map((b) => b.gcloud) },
