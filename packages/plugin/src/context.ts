@@ -15,7 +15,7 @@ import { dtsSource } from "./dts.js";
 import { buildError } from "./errors.js";
 import { type Manifest, type OutputSecrets, manifestOf } from "./manifest.js";
 import { type Options, type ResolvedOptions, resolveOptions } from "./options.js";
-import { type SecretRef, mentionsRuntime, scanModule } from "./scan.js";
+import { type SecretRef, mentionsRuntime, scanModuleAsync } from "./scan.js";
 
 export interface Analysis {
   /** Distinct names this module reads, in order of first use. */
@@ -73,7 +73,7 @@ export function createContext(userOptions: Options = {}): SealkitContext {
 
   async function analyze(code: string, id: string, target?: Target): Promise<Analysis> {
     const file = cleanId(id);
-    const scan = scanModule(code, file);
+    const scan = await scanModuleAsync(code, file);
     const first = scan.problems[0];
     if (first) {
       const why = first.kind === "syntax" ? `cannot parse this file to look for secret() calls: ${first.message}` : first.message;

@@ -4,7 +4,7 @@
  * oxc-walker's ScopeTracker (two passes, so hoisted `function secret()` / `var secret`
  * declarations are seen before the calls they shadow).
  */
-import { type Node, parseSync } from "oxc-parser";
+import { type Node, type ParseResult, type ParserOptions, parse, parseSync } from "oxc-parser";
 import { ScopeTracker, type ScopeTrackerNode, isReferenceIdentifier, walk } from "oxc-walker";
 
 export const RUNTIME_MODULE = "@sealkit/runtime";
@@ -43,13 +43,22 @@ export function mentionsRuntime(code: string): boolean {
   return code.includes(RUNTIME_MODULE);
 }
 
-export function scanModule(code: string, filename: string): ScanResult {
+function parserOptions(filename: string): ParserOptions {
   const lang = langOf(filename);
-  const parsed = parseSync(filename, code, {
-    ...(lang ? { lang } : {}),
-    sourceType: /\.cjs$/.test(filename) ? "commonjs" : "unambiguous",
-    preserveParens: false,
-  });
+  return { ...(lang ? { lang } : {}), sourceType: /\.c[jt]s$/.test(filename) ? "commonjs" : "unambiguous", preserveParens: false };
+}
+
+/** Scans on the calling thread. */
+export function scanModule(code: string, filename: string): ScanResult {
+  return scanParsed(parseSync(filename, code, parserOptions(filename)), code);
+}
+
+/** Scans with the parse on a worker thread, so a bundler's JS thread stays free meanwhile. */
+export async function scanModuleAsync(code: string, filename: string): Promise<ScanResult> {
+  return scanParsed(await parse(filename, code, parserOptions(filename)), code);
+}
+
+function scanParsed(parsed: ParseResult, code: string): ScanResult {
   const problems: ScanProblem[] = [];
   if (parsed.errors.length > 0) {
     const e = parsed.errors[0];
@@ -113,7 +122,7 @@ export function scanModule(code: string, filename: string): ScanResult {
   walk(program, {
     scopeTracker: tracker,
     enter(node, parent) {
-      if (node.type === "ExportNamedDeclaration" || node.type.startsWith("TS")) return this.skip();
+      if (node.type === "ExportSpecifier" || node.type.startsWith("TS")) return this.skip();
       if (node.type !== "Identifier" && node.type !== "MemberExpression") return;
       if (callees.has(node)) return this.skip();
       if (node.type === "Identifier") {
