@@ -29,6 +29,7 @@ export const main = defineCommand({
     import: () => import("./commands/import/index.js").then((m) => m.default),
     exec: () => import("./commands/exec/index.js").then((m) => m.default),
     diff: () => import("./commands/diff/index.js").then((m) => m.default),
+    hsm: () => import("./commands/hsm/index.js").then((m) => m.default),
   },
 });
 

@@ -1,4 +1,4 @@
-import { SealkitError } from "@sealkit/envelope";
+import { SealkitError, isSealkitError } from "@sealkit/envelope";
 import { type Step, type Where, mapPkcs11Error } from "./_errors.js";
 import { type Handle, P, type Pkcs11Api, ckr } from "./_library.js";
 import { type PinSource, resolvePin } from "./config.js";
@@ -27,6 +27,7 @@ interface Open {
  */
 export class TokenSession {
   private opening: Promise<Open> | undefined;
+  private rejected: SealkitError | undefined;
   private readonly keys = new Map<string, Promise<KeyInfo>>();
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -61,9 +62,15 @@ export class TokenSession {
 
   /** The open, logged-in session (single flight). */
   open(): Promise<Open> {
+    // A rejected PIN is remembered until dispose: retrying it (per key, per call) would
+    // count towards the token's lockout limit.
+    if (this.rejected) return Promise.reject(this.rejected);
     if (!this.opening) {
       this.opening = this.doOpen().catch((e) => {
         this.opening = undefined;
+        if (isSealkitError(e, "E_ACCESS_DENIED") || isSealkitError(e, "E_CREDENTIALS")) {
+          if (e.details.step === "login") this.rejected = e;
+        }
         throw e;
       });
     }

@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { existsSync, realpathSync } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
 import { isAbsolute } from "node:path";
 import { SealkitError } from "@sealkit/envelope";
@@ -46,7 +46,8 @@ export function resolveModule(option?: string): string {
     }
     return given;
   }
-  const found = WELL_KNOWN_MODULES.filter((p) => existsSync(p));
+  // Distros link one module under several names: count each real file once.
+  const found = [...new Map(WELL_KNOWN_MODULES.filter((p) => existsSync(p)).map((p) => [realpathSync(p), p])).values()];
   if (found.length === 1) return found[0] as string;
   throw new SealkitError(
     "E_CONFIG",
