@@ -132,9 +132,10 @@ export async function rekeyBundle(dir: string, t: RekeyTarget & { dryRun?: boole
 
 const pinsOf = (keys: readonly WrappedKey[]) => keys.map((k) => `${k.provider}:${k.keyRef}`);
 
-// `pins: ["p:ref", ...]` as the plugin emits it, minified or not, key quoted or not.
-const PINS_ARRAY = /(["']?)pins\1\s*:\s*\[((?:\s*(?:"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')\s*,?)*)\s*\]/g;
-const STRING_LITERAL = /"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)'/g;
+// `pins: ["p:ref", ...]` as the plugin emits it, minified or not (minifiers may turn the
+// strings into template literals), key quoted or not.
+const PINS_ARRAY = /(["']?)pins\1\s*:\s*\[((?:\s*(?:"[^"\\]*"|'[^'\\]*'|`[^`\\$]*`)\s*,?)*)\s*\]/g;
+const STRING_LITERAL = /"([^"\\]*)"|'([^'\\]*)'|`([^`\\$]*)`/g;
 
 async function rewriteFile(
   path: string,
@@ -161,7 +162,7 @@ async function rewriteFile(
   if (changes.length > 0) {
     for (const m of code.matchAll(PINS_ARRAY)) {
       // Pins are "<provider>:<keyRef>": no quotes or escapes in them, so the literal text is the value.
-      const entries = [...(m[2] as string).matchAll(STRING_LITERAL)].map((s) => (s[1] ?? s[2]) as string);
+      const entries = [...(m[2] as string).matchAll(STRING_LITERAL)].map((s) => (s[1] ?? s[2] ?? s[3]) as string);
       const hit = changes.find((c) => sameSet(c.oldPins, entries));
       if (!hit) continue;
       const at = (m.index as number) + m[0].indexOf("[");
