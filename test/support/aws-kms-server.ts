@@ -61,7 +61,7 @@ export interface KmsServer {
   /** Calls per operation (`Decrypt`, `Encrypt`, ..., `GetSecretValue`), counting failed ones. */
   calls: Record<string, number>;
   /** One line per request: no plaintext, no key material. */
-  requests: { op: string; region: string; keyId?: string; error?: string }[];
+  requests: { op: string; region: string; keyId?: string; error?: string; client: "sdk" | "other" }[];
   createKey(opts?: { region?: string; multiRegion?: boolean; description?: string }): KeyInfo;
   /** A replica of a multi-Region key in another region: same key id and key material. */
   replicateKey(keyId: string, region: string): KeyInfo;
@@ -404,7 +404,8 @@ export async function startKmsServer(options: KmsServerOptions = {}): Promise<Km
     const isKms = service === "TrentService";
     const isSm = service === "secretsmanager";
     calls[op] = (calls[op] ?? 0) + 1;
-    const log: { op: string; region: string; keyId?: string; error?: string } = { op, region: "" };
+    const client = /aws-sdk-js/.test(String(req.headers["user-agent"] ?? "")) ? "sdk" : "other";
+    const log: KmsServer["requests"][number] = { op, region: "", client };
     requests.push(log);
     if (latencyMs > 0) await new Promise((r) => setTimeout(r, latencyMs));
     try {

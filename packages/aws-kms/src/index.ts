@@ -17,7 +17,7 @@ export type { InitKeysInput, InitKeysResult };
  *   registerProvider(createAwsKmsProvider({ clientFor: (region) => new KMSClient({ region }) }))
  */
 export function createAwsKmsProvider(options: AwsKmsProviderOptions = {}): LazyProvider {
-  return { id: "aws-kms", load: () => import("./provider.js").then((m) => m.create(options)) };
+  return { id: "aws-kms", load: () => import("./hybrid.js").then((m) => m.create(options)) };
 }
 
 /** The `sealkit init --provider aws-kms` hook. */

@@ -1,0 +1,62 @@
+/**
+ * The provider `@sealkit/aws-kms` registers: wrap and rewrap (the CLI, store operations) go
+ * through `@aws-sdk/client-kms`; unwrap on the runtime path (a caller with an AbortSignal,
+ * which retries itself) takes the light client when it behaves exactly as the SDK would,
+ * and the SDK otherwise. Neither loads before the first call.
+ */
+import type { KeyProvider } from "@sealkit/envelope";
+import { parseKmsArn } from "./arn.js";
+import type { AwsKmsProviderOptions } from "./types.js";
+
+type Env = Record<string, string | undefined>;
+
+/**
+ * When the light client is the same as the SDK: `SEALKIT_AWS_KMS_CLIENT` is `lite` or unset
+ * (`sdk` turns it off); static credentials in the environment without AWS_PROFILE (the
+ * SDK's default chain takes these first; with AWS_PROFILE set it skips them); no FIPS or
+ * dual-stack endpoint; a partition whose endpoint is kms.<region>.amazonaws.com(.cn); no
+ * client or client config injected.
+ */
+export function liteEligible(keyRef: string, options: AwsKmsProviderOptions, env: Env): boolean {
+  const mode = env.SEALKIT_AWS_KMS_CLIENT ?? "auto";
+  if (mode === "sdk") return false;
+  if (options.client || options.clientFor || options.clientConfig || (options.maxAttempts ?? 1) > 1) return false;
+  if (typeof process === "undefined" || !process.versions?.node) return false;
+  if (!env.AWS_ACCESS_KEY_ID || !env.AWS_SECRET_ACCESS_KEY || env.AWS_PROFILE) return false;
+  if (env.AWS_USE_FIPS_ENDPOINT === "true" || env.AWS_USE_DUALSTACK_ENDPOINT === "true") return false;
+  let partition: string;
+  try {
+    partition = parseKmsArn(keyRef).partition;
+  } catch {
+    return false; // the SDK path reports the malformed reference
+  }
+  return partition === "aws" || partition === "aws-cn" || partition === "aws-us-gov";
+}
+
+export function create(options: AwsKmsProviderOptions = {}): KeyProvider {
+  let sdk: Promise<KeyProvider> | undefined;
+  const full = () => {
+    sdk ??= import("./provider.js").then((m) => m.create(options));
+    return sdk;
+  };
+  return {
+    id: "aws-kms",
+    async wrap(dataKey, call) {
+      return (await full()).wrap(dataKey, call);
+    },
+    async unwrap(wrapped, call) {
+      if (call.signal && liteEligible(call.keyRef, options, process.env)) {
+        const { liteDecrypt } = await import("./lite.js");
+        return liteDecrypt(wrapped, call);
+      }
+      return (await full()).unwrap(wrapped, call);
+    },
+    async rewrap(wrapped, call) {
+      const p = await full();
+      return (p.rewrap as NonNullable<KeyProvider["rewrap"]>)(wrapped, call);
+    },
+    async dispose() {
+      if (sdk) await (await sdk).dispose?.();
+    },
+  };
+}
