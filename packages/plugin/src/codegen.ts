@@ -7,10 +7,10 @@
 import { type StoreFile, encodeEnvelope, encodeKeyRecord, keyRecordOf, storedEnvelope } from "@sealkit/envelope";
 import { RUNTIME_MODULE, SECRET_MODULE_PREFIX } from "./scan.js";
 
-export const KEY_MODULE_PREFIX = "virtual:sealkit-key/";
+export const KEY_MODULE_PREFIX = "sealkit~key/";
 /** Resolved ids start with \0 so other plugins leave them alone (the Rollup convention). */
 export const RESOLVED_PREFIX = "\0";
-const VIRTUAL_ID = /virtual:sealkit-(secret|key)\/([A-Za-z0-9_-]{16,64})(?:\/([A-Za-z_][A-Za-z0-9_.-]{0,127}))?$/;
+const VIRTUAL_ID = /sealkit~(secret|key)\/([A-Za-z0-9_-]{16,64})(?:\/([A-Za-z_][A-Za-z0-9_.-]{0,127}))?$/;
 
 export function secretModuleId(storeId: string, name: string): string {
   return `${SECRET_MODULE_PREFIX}${storeId}/${name}`;

@@ -50,7 +50,7 @@ export interface SealkitContext {
    * second run over its own output changes nothing.
    */
   transform(code: string, id: string, target?: Target): Promise<TransformOutput | undefined>;
-  /** Source of a virtual module id (`virtual:sealkit-…`, resolved or not), else undefined. */
+  /** Source of a virtual module id (`sealkit~…`, resolved or not), else undefined. */
   load(id: string): Promise<string | undefined>;
   /** The esbuild stand-in for `@sealkit/runtime`, for one importer's names. */
   runtimeProxy(analysis: Analysis): string;

@@ -9,7 +9,7 @@ import { ScopeTracker, type ScopeTrackerNode, isReferenceIdentifier, walk } from
 
 export const RUNTIME_MODULE = "@sealkit/runtime";
 /** Specifier prefix of the virtual modules that register one envelope each. */
-export const SECRET_MODULE_PREFIX = "virtual:sealkit-secret/";
+export const SECRET_MODULE_PREFIX = "sealkit~secret/";
 const SECRET_FUNCTIONS = new Set(["secret", "secretBytes"]);
 
 export interface SecretRef {
@@ -32,7 +32,7 @@ export interface ScanResult {
   readonly problems: readonly ScanProblem[];
   /** CommonJS (uses `require`, has no ESM syntax): generated imports become `require()`. */
   readonly commonjs: boolean;
-  /** `virtual:sealkit-secret/...` specifiers already imported (a second transform run). */
+  /** `sealkit~secret/...` specifiers already imported (a second transform run). */
   readonly registered: ReadonlySet<string>;
   /** Offset just after the directive prologue ("use strict", "use client"...), for inserts. */
   readonly insertAt: number;

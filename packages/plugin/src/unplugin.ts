@@ -18,8 +18,8 @@ import type { OutputSecrets } from "./manifest.js";
 import { type Options, matchesFilter } from "./options.js";
 import { RUNTIME_MODULE } from "./scan.js";
 
-const VIRTUAL_SPECIFIER = /^virtual:sealkit-(?:secret|key)\//;
-const RESOLVED_VIRTUAL = /^\0virtual:sealkit-(?:secret|key)\//;
+const VIRTUAL_SPECIFIER = /^sealkit~(?:secret|key)\//;
+const RESOLVED_VIRTUAL = /^\0sealkit~(?:secret|key)\//;
 const JS_OUTPUT = /\.[cm]?js$/;
 
 export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (options, meta) => {
@@ -149,9 +149,14 @@ function rollupOutputs(out: OutputOptionsLike, bundle: BundleLike): OutputSecret
 interface WebpackLikeCompiler {
   hooks: { afterEmit: { tapPromise(name: string, fn: (compilation: WebpackLikeCompilation) => Promise<void>): void } };
 }
+interface WebpackLikeModule {
+  resource?: string;
+  modules?: Iterable<WebpackLikeModule>;
+  identifier(): string;
+}
 interface WebpackLikeCompilation {
   chunks: Iterable<{ files: Iterable<string> }>;
-  chunkGraph: { getChunkModulesIterable(chunk: unknown): Iterable<{ resource?: string; identifier(): string }> };
+  chunkGraph: { getChunkModulesIterable(chunk: unknown): Iterable<WebpackLikeModule> };
   outputOptions: { path?: string };
   errors: unknown[];
 }
@@ -163,10 +168,13 @@ function webpackLike(ctx: SealkitContext, compiler: WebpackLikeCompiler): void {
     const outputs: OutputSecrets[] = [];
     for (const chunk of compilation.chunks) {
       const names = new Set<string>();
-      for (const m of compilation.chunkGraph.getChunkModulesIterable(chunk)) {
+      const visit = (m: WebpackLikeModule) => {
+        // production builds concatenate modules: look inside
+        for (const inner of m.modules ?? []) visit(inner);
         const v = parseVirtualId(safeDecode(m.resource ?? m.identifier()));
         if (v?.kind === "secret") names.add(v.name as string);
-      }
+      };
+      for (const m of compilation.chunkGraph.getChunkModulesIterable(chunk)) visit(m);
       for (const f of chunk.files) if (JS_OUTPUT.test(f)) outputs.push({ file: resolve(outDir, f), secrets: names });
     }
     await ctx.writeManifest(outputs, outDir);

@@ -15,7 +15,7 @@ beforeAll(async () => {
 });
 afterAll(() => p.cleanup());
 
-const specs = (code: string) => [...code.matchAll(/(?:import |require\()"virtual:sealkit-secret\/[^/]+\/([^"]+)"/g)].map((m) => m[1]);
+const specs = (code: string) => [...code.matchAll(/(?:import |require\()"sealkit~secret\/[^/]+\/([^"]+)"/g)].map((m) => m[1]);
 
 async function buildError(code: string, id: string, c = ctx): Promise<SealkitError> {
   const e = await c.transform(code, join(p.dir, id)).then(
@@ -67,7 +67,7 @@ describe("transform: which calls count", () => {
       'exports.c = () => require("@sealkit/runtime").secretBytes("token");',
     ].join("\n");
     const out = await ctx.transform(code, join(p.dir, "c.cjs"));
-    expect(out?.code).toMatch(/^"use strict";require\("virtual:sealkit-secret\//);
+    expect(out?.code).toMatch(/^"use strict";require\("sealkit~secret\//);
     expect(out?.code).not.toContain("import ");
     expect(specs(out?.code ?? "")).toEqual(["db-password", "api-key", "token"]);
   });
@@ -119,8 +119,8 @@ describe("transform: which calls count", () => {
 
   it("virtual modules carry the one key record and each envelope, never a value", async () => {
     const s = await ctx.store();
-    const key = await ctx.load(`\0virtual:sealkit-key/${s.storeId}`);
-    const one = await ctx.load(`\0virtual:sealkit-secret/${s.storeId}/db-password`);
+    const key = await ctx.load(`\0sealkit~key/${s.storeId}`);
+    const one = await ctx.load(`\0sealkit~secret/${s.storeId}/db-password`);
     expect(key?.match(/sealkit-key:1:/g)).toHaveLength(1);
     expect(key).toContain('import "@sealkit/envelope/local"');
     expect(key).toMatch(/pins: \["local:local:[0-9a-f]{8}"\]/);
