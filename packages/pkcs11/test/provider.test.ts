@@ -123,9 +123,12 @@ describeHsm("pkcs11 provider against SoftHSM2", () => {
   it("maps wrong PIN, missing PIN, missing token, missing key and missing module to their codes, without the PIN", async () => {
     const dataKey = newDataKey();
     const wrongPin = "9999-wrong";
-    const e = await provider({ pin: wrongPin })
-      .wrap(dataKey, { keyRef: k1, context: ctx })
-      .catch((x: SealkitError) => x);
+    const c = counting();
+    const wrong = provider({ pin: wrongPin, instrument: c.instrument });
+    const e = await wrong.wrap(dataKey, { keyRef: k1, context: ctx }).catch((x: SealkitError) => x);
+    // A rejected PIN is not tried again (per key, per call): that would walk into the lockout.
+    expect(await codeOf(wrong.wrap(dataKey, { keyRef: k2, context: ctx }))).toBe("E_ACCESS_DENIED");
+    expect(c.counts.C_Login).toBe(1);
     expect((e as SealkitError).code).toBe("E_ACCESS_DENIED");
     expect((e as SealkitError).message).toMatch(/CKR_PIN_INCORRECT.*SEALKIT_PKCS11_PIN/);
     expect(JSON.stringify(e) + String((e as Error).stack)).not.toContain(wrongPin);
