@@ -38,14 +38,18 @@ interface Needle {
 }
 
 /**
- * The forms a value can take in build output. Base64 and base64url are searched at all
- * three byte alignments (a value inside a longer base64 blob, such as an inline source
- * map, starts at any offset mod 3), keeping only the characters that do not depend on the
- * neighbouring bytes.
+ * The forms a value can take in build output. Text forms: as is, and as the body of a JS or
+ * JSON string literal (each quote style, with non-ASCII kept or escaped the way esbuild and
+ * JSON.stringify do), and such a literal escaped once more inside a source map's
+ * `sourcesContent`. Each text form is also searched as base64 and base64url at all three
+ * byte alignments (a value inside a longer base64 blob, such as an inline source map,
+ * starts at any offset mod 3), keeping only the characters that do not depend on the
+ * neighbouring bytes. Hex and percent-encoding are searched on the raw bytes.
  */
 function needlesFor(name: string, value: Uint8Array): Needle[] {
   const raw = Buffer.from(value);
   const out: Needle[] = [{ name, encoding: "raw", bytes: raw }];
+  const texts: Buffer[] = [raw];
   const text = (() => {
     try {
       return new TextDecoder("utf-8", { fatal: true }).decode(value);
@@ -54,8 +58,18 @@ function needlesFor(name: string, value: Uint8Array): Needle[] {
     }
   })();
   if (text !== undefined) {
-    // Inside a JS string literal or a source map's sourcesContent: JSON escaping.
-    out.push({ name, encoding: "json-escaped", bytes: Buffer.from(JSON.stringify(text).slice(1, -1)) });
+    const literals = new Set<string>();
+    for (const quote of ['"', "'", "`"] as const) {
+      for (const ascii of ["none", "upper", "lower"] as const) literals.add(jsStringBody(text, quote, ascii));
+    }
+    literals.add(JSON.stringify(text).slice(1, -1));
+    // A literal inside sourcesContent: the source text JSON-escaped once more.
+    for (const l of [...literals]) literals.add(JSON.stringify(l).slice(1, -1));
+    for (const l of literals) {
+      const b = Buffer.from(l);
+      out.push({ name, encoding: "json-escaped", bytes: b });
+      texts.push(b);
+    }
     out.push({ name, encoding: "url-encoded", bytes: Buffer.from(encodeURIComponent(text)) });
     out.push({ name, encoding: "url-encoded", bytes: Buffer.from(new URLSearchParams({ v: text }).toString().slice(2)) });
   }
@@ -63,24 +77,54 @@ function needlesFor(name: string, value: Uint8Array): Needle[] {
   out.push({ name, encoding: "url-encoded", bytes: Buffer.from(percentEncode(raw).replace(/%[0-9A-F]{2}/g, (m) => m.toLowerCase())) });
   out.push({ name, encoding: "hex", bytes: Buffer.from(raw.toString("hex")) });
   out.push({ name, encoding: "HEX", bytes: Buffer.from(raw.toString("hex").toUpperCase()) });
-  for (const shift of [0, 1, 2]) {
-    const b = Buffer.concat([Buffer.alloc(shift), raw]);
-    const from = Math.ceil((8 * shift) / 6);
-    const to = Math.floor((8 * b.length) / 6);
-    for (const encoding of ["base64", "base64url"] as const) {
-      const enc = b.toString(encoding).slice(from, to);
-      if (enc.length >= 4) out.push({ name, encoding, bytes: Buffer.from(enc) });
+  for (const t of texts) {
+    for (const shift of [0, 1, 2]) {
+      const b = Buffer.concat([Buffer.alloc(shift), t]);
+      const from = Math.ceil((8 * shift) / 6);
+      const to = Math.floor((8 * b.length) / 6);
+      for (const encoding of ["base64", "base64url"] as const) {
+        const enc = b.toString(encoding).slice(from, to);
+        if (enc.length >= 4) out.push({ name, encoding, bytes: Buffer.from(enc) });
+      }
+      b.fill(0);
     }
-    b.fill(0);
   }
   // Keep the first needle of each distinct byte string (raw wins over an identical encoding).
   const seen = new Set<string>();
   return out.filter((n) => {
     const k = n.bytes.toString("latin1");
-    if (seen.has(k)) return false;
+    if (seen.has(k)) {
+      if (n.bytes !== raw) n.bytes.fill(0);
+      return false;
+    }
     seen.add(k);
     return true;
   });
+}
+
+/**
+ * The body of a JS string literal holding `text`, as a bundler prints it: backslash, the
+ * quote and control characters escaped; non-ASCII kept (`none`) or escaped as esbuild does
+ * (`\xFC`, `\u20AC`, `\u{1F600}`) in upper or lower case hex.
+ */
+function jsStringBody(text: string, quote: '"' | "'" | "`", ascii: "none" | "upper" | "lower"): string {
+  const hex = (n: number, w: number) => {
+    const h = n.toString(16).padStart(w, "0");
+    return ascii === "lower" ? h : h.toUpperCase();
+  };
+  const named: Record<string, string> = { "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f", "\v": "\\v" };
+  let s = "";
+  for (const ch of text) {
+    const cp = ch.codePointAt(0) as number;
+    if (ch === quote) s += `\\${ch}`;
+    else if (named[ch]) s += named[ch];
+    else if (cp < 0x20) s += `\\x${hex(cp, 2)}`;
+    else if (cp < 0x80 || ascii === "none") s += ch;
+    else if (cp < 0x100) s += `\\x${hex(cp, 2)}`;
+    else if (cp < 0x10000) s += `\\u${hex(cp, 4)}`;
+    else s += `\\u{${hex(cp, 1)}}`;
+  }
+  return s;
 }
 
 /** RFC 3986 §2.1 percent-encoding of every byte outside the unreserved set. */
