@@ -59,6 +59,10 @@ export interface SealkitErrorOptions {
   retryable?: boolean;
 }
 
+// A realm-wide brand: a bundle may hold its own copy of this module while a provider
+// package kept external (node_modules) loads another; both copies' errors must be recognised.
+const BRAND = Symbol.for("sealkit.error");
+
 export class SealkitError extends Error {
   readonly code: ErrorCode;
   readonly details: Readonly<Record<string, unknown>>;
@@ -70,6 +74,7 @@ export class SealkitError extends Error {
     this.code = code;
     this.details = Object.freeze({ ...(options.details ?? {}) });
     this.retryable = options.retryable ?? RETRYABLE.has(code);
+    Object.defineProperty(this, BRAND, { value: true });
   }
 
   toJSON(): { name: string; code: ErrorCode; message: string; details: Record<string, unknown> } {
@@ -81,7 +86,8 @@ export class SealkitError extends Error {
 export const OPEN_FAILED = "sealkit: could not open the envelope (wrong key, wrong store or name, or tampered data)";
 
 export function isSealkitError(e: unknown, code?: ErrorCode): e is SealkitError {
-  return e instanceof SealkitError && (code === undefined || e.code === code);
+  const branded = e instanceof SealkitError || (typeof e === "object" && e !== null && (e as Record<symbol, unknown>)[BRAND] === true);
+  return branded && (code === undefined || (e as SealkitError).code === code);
 }
 
 /** The typed error of every failed authenticated decryption. */

@@ -1,4 +1,4 @@
-import { SealkitError } from "@sealkit/envelope";
+import { type PolicyInput, SealkitError } from "@sealkit/envelope";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { GcpKmsServer } from "../../../test/support/gcp-kms-server.js";
 import { OPERATOR_ROLE, RUNTIME_ROLE, initKeys, parseKeyName, policy } from "../src/index.js";
@@ -62,7 +62,7 @@ describe("initKeys (sealkit init --provider gcp-kms)", () => {
 
 describe("policy (sealkit policy)", () => {
   const key = "projects/acme-prod/locations/europe-west1/keyRings/sealkit/cryptoKeys/app";
-  const input = {
+  const input: PolicyInput = {
     output: "handler.mjs",
     storeId: "st_abc",
     generation: 2,
@@ -94,7 +94,7 @@ describe("policy (sealkit policy)", () => {
   });
 
   it("dedupes versions of one key and rejects a malformed key name", () => {
-    const two = policy({ ...input, keys: [input.keys[0] as never, { ...(input.keys[0] as object), keyRef: key } as never] });
+    const two = policy({ ...input, keys: [input.keys[0], { ...input.keys[0], keyRef: key }] as PolicyInput["keys"] });
     expect((two.runtime as { bindings: unknown[] }).bindings).toHaveLength(1);
     expect(() => policy({ ...input, keys: [{ provider: "gcp-kms", keyRef: "nope", context: {} }] })).toThrow(SealkitError);
     expect(parseKeyName(`${key}/cryptoKeyVersions/3`)).toMatchObject({ project: "acme-prod", key: "app", version: "3", cryptoKey: key });
