@@ -83,27 +83,26 @@ export function slotFor(store: StoreState, s: Settings): KeySlot | Promise<KeySl
       emit(s, "cache.hit", ids);
       return slot;
     }
-    if (!slot.expiredSeen) {
-      slot.expiredSeen = true;
-      emit(s, "cache.expired", { ...ids, ageMs: now - slot.unwrappedAt });
-    }
+    const ageMs = now - slot.unwrappedAt;
     if (now < slot.expiresAt + s.staleIfError) {
       // Stale-if-error (RFC 5861 in spirit): the old key only outlives its TTL while the key
       // service fails transiently. A denial or a disabled key is never papered over.
       if (slot.failed !== undefined && isRetryable(slot.failed)) {
         if (!store.flight && now >= slot.retryAt) void refresh(store, s, true);
-        emit(s, "cache.stale", { ...ids, ageMs: now - slot.unwrappedAt, code: (slot.failed as SealkitError).code });
+        emit(s, "cache.stale", { ...ids, ageMs, code: (slot.failed as SealkitError).code });
         return slot;
       }
+      emit(s, "cache.expired", { ...ids, ageMs });
       return refresh(store, s, false).catch((e: unknown) => {
         if (store.slot === slot && isRetryable(e) && s.clock() < slot.expiresAt + s.staleIfError) {
-          emit(s, "cache.stale", { ...ids, ageMs: s.clock() - slot.unwrappedAt, code: (e as SealkitError).code });
+          emit(s, "cache.stale", { ...ids, ageMs, code: (e as SealkitError).code });
           return slot;
         }
         if (store.slot === slot) drop(store, s, "failed");
         throw e;
       });
     }
+    emit(s, "cache.expired", { ...ids, ageMs });
     drop(store, s, "expired");
   }
   emit(s, "cache.miss", ids);

@@ -69,7 +69,7 @@ function bad(field: string, why: string): SealkitError {
 /** `300`, `300s`, `5m`, `1500ms`, `1h`: a bare number is seconds, as in Cache-Control. */
 export function parseDuration(text: string, field: string): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/.exec(text);
-  if (!m) throw bad(field, "must be a duration: 300 (seconds), 300s, 5m or 1500ms");
+  if (!m) throw bad(field, "must be a duration like 300 (s), 5m or 1500ms");
   return Math.round(Number(m[1]) * (UNIT[m[2] ?? "s"] as number));
 }
 

@@ -12,7 +12,6 @@ export interface KeySlot {
   failed?: unknown;
   /** No background refresh before this time (after a failed one). */
   retryAt: number;
-  expiredSeen?: boolean;
   /** Set when the key is wiped: a read still holding the slot must not use it. */
   dead?: boolean;
 }

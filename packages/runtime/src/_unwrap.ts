@@ -22,13 +22,8 @@ const TRANSIENT = new Set(["ECONNRESET", "ECONNREFUSED", "ETIMEDOUT", "EPIPE", "
  */
 export function isRetryable(e: unknown): boolean {
   if (isSealkitError(e) && e.retryable) return true;
-  let c: unknown = e;
-  for (let depth = 0; depth < 4 && c && typeof c === "object"; depth++) {
-    const code = (c as { code?: unknown }).code;
-    if (typeof code === "string" && TRANSIENT.has(code)) return true;
-    c = (c as { cause?: unknown }).cause;
-  }
-  return false;
+  const x = e as { code?: string; cause?: { code?: string } } | undefined;
+  return TRANSIENT.has(x?.code as string) || TRANSIENT.has(x?.cause?.code as string);
 }
 
 /** Indexes of the record's wrapped keys the build pinned, in record order. */
@@ -41,7 +36,7 @@ export function pinnedKeys(record: KeyRecord, pins: ReadonlySet<string> | undefi
     // The key-substitution attack (Berglas): a record naming a master key the build did not record.
     throw new SealkitError(
       "E_KEY_PINNING",
-      `store ${record.storeId}: its data-key record names no master key the build pinned; refusing to unwrap`,
+      `store ${record.storeId}: no pinned master key in its data-key record; refusing to unwrap`,
       { details: { storeId: record.storeId, pins: [...(pins ?? [])] } },
     );
   }
@@ -148,9 +143,9 @@ export async function unwrapWithRetry(
     return [{ keyRef: record.keys[i]?.keyRef, code: e.code }];
   });
   if (outOfTime) {
-    throw new SealkitError("E_TIMEOUT", `store ${storeId}: deadline of ${s.deadline} ms passed after ${calls} key-service calls`, {
+    throw new SealkitError("E_TIMEOUT", `store ${storeId}: ${s.deadline} ms deadline passed (${calls} key-service calls)`, {
       cause: first,
-      details: { storeId, calls, keys: summary },
+      details: { storeId, calls },
     });
   }
   const f = first as SealkitError;

@@ -90,7 +90,7 @@ function decode(name: string, text: string): Entry {
   }
   const store = state.stores.get(env.storeId);
   if (!store || store.record.generation !== env.generation) {
-    throw new SealkitError("E_CONFIG", `no data-key record for the store of secret "${name}" in this bundle: rebuild`, {
+    throw new SealkitError("E_CONFIG", `no data-key record for secret "${name}": rebuild`, {
       details: { name, storeId: env.storeId },
     });
   }
@@ -120,7 +120,7 @@ function entryOf(name: string): Entry | Promise<Entry> {
   }
   throw new SealkitError(
     "E_NOT_FOUND",
-    `no envelope for secret "${name}" in this bundle: build with @sealkit/plugin (without a bundler, run on Node next to sealkit.secrets.json, or set SEALKIT_STORE)`,
+    `no envelope for secret "${name}": build with @sealkit/plugin (or, on Node without a bundler, set SEALKIT_STORE)`,
     { details: { name } },
   );
 }
@@ -162,7 +162,7 @@ export async function secret(name: SecretName): Promise<string> {
   try {
     return fromUtf8(bytes);
   } catch {
-    throw new SealkitError("E_FORMAT", `secret "${name}" is binary, not UTF-8 text: read it with secretBytes()`, {
+    throw new SealkitError("E_FORMAT", `secret "${name}" is not UTF-8: read it with secretBytes()`, {
       details: { name },
     });
   } finally {
