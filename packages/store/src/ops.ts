@@ -190,7 +190,7 @@ export interface VerifyResult {
   ok: string[];
   failed: { name: string; code: string }[];
   /** Per master key: whether it unwraps the data key. */
-  keys: { provider: string; keyRef: string; ok: boolean; code?: string }[];
+  keys: { provider: string; keyRef: string; ok: boolean; code?: string; message?: string }[];
 }
 
 /** Checks that every master key unwraps the data key and every value opens. */
@@ -206,7 +206,9 @@ export async function verifyStore(path: string): Promise<VerifyResult> {
       else dataKey = k;
       keys.push({ provider: rec.provider, keyRef: rec.keyRef, ok: true });
     } catch (e) {
-      keys.push({ provider: rec.provider, keyRef: rec.keyRef, ok: false, code: (e as SealkitError).code ?? "E_PROVIDER" });
+      // Messages of SealkitErrors never carry key bytes or values, so they can be shown.
+      const err = e as SealkitError;
+      keys.push({ provider: rec.provider, keyRef: rec.keyRef, ok: false, code: err.code ?? "E_PROVIDER", message: String(err.message) });
     }
   }
   const ok: string[] = [];

@@ -16,7 +16,7 @@ export default defineCommand({
     const r = await verifyStore(path);
     const badKeys = r.keys.filter((k) => !k.ok);
     out.result({ file: path, ...r }, () => {
-      for (const k of r.keys) out.info(`${k.ok ? out.green("✓") : out.red("✗")} master key ${k.provider} ${k.keyRef}${k.code ? ` (${k.code})` : ""}`);
+      for (const k of r.keys) out.info(`${k.ok ? out.green("✓") : out.red("✗")} master key ${k.provider} ${k.keyRef}${k.code ? ` (${k.code}: ${k.message})` : ""}`);
       for (const n of r.ok) out.info(`${out.green("✓")} ${n}`);
       for (const f of r.failed) out.info(`${out.red("✗")} ${f.name} (${f.code})`);
     });
