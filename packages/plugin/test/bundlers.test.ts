@@ -1,0 +1,88 @@
+/** The plugin inside real bundlers (esbuild, Rollup): errors through their channel, dedupe, CommonJS. */
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import sealkitEsbuild from "@sealkit/plugin/esbuild";
+import sealkitRollup from "@sealkit/plugin/rollup";
+import * as esbuild from "esbuild";
+import { rollup } from "rollup";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Project, makeProject } from "./_support.js";
+
+let p: Project;
+beforeAll(async () => {
+  p = await makeProject();
+  await p.write({
+    "src/a.ts": 'import { secret } from "@sealkit/runtime";\nexport const a = () => secret("db-password");\n',
+    "src/b.ts": 'import * as sk from "@sealkit/runtime";\nexport const b = () => sk.secret("db-password");\n',
+    "src/c.cjs": 'const { secretBytes } = require("@sealkit/runtime");\nexports.c = () => secretBytes("token");\n',
+    "src/index.ts": 'export { a } from "./a";\nexport { b } from "./b";\nexport { c } from "./c.cjs";\n',
+    "src/typo.ts": 'import { secret } from "@sealkit/runtime";\n\nexport const t = () =>\n  secret("db-pasword");\n',
+    "src/dynamic.js": 'import { secret } from "@sealkit/runtime";\nexport const d = (n) => secret(n);\n',
+  });
+});
+afterAll(() => p.cleanup());
+
+const opts = () => ({ root: p.dir, dts: false as const });
+
+describe("esbuild", () => {
+  it("a secret used in several modules is in the bundle once, with one data-key record; CommonJS too", async () => {
+    const r = await esbuild.build({
+      entryPoints: [join(p.dir, "src/index.ts")],
+      bundle: true,
+      platform: "node",
+      format: "esm",
+      minify: true,
+      write: false,
+      outfile: join(p.dir, "out/index.mjs"),
+      logLevel: "silent",
+      plugins: [sealkitEsbuild(opts())],
+    });
+    const code = r.outputFiles[0]?.text ?? "";
+    expect(code.match(/sealkit-key:1:/g)).toHaveLength(1);
+    expect(code.match(/sealkit:1:[^:"]+:1:db-password:/g)).toHaveLength(1);
+    expect(code.match(/sealkit:1:[^:"]+:1:token:/g)).toHaveLength(1);
+    expect(r.metafile).toBeUndefined();
+  });
+
+  it("reports an unknown name through esbuild's errors with file, line, column", async () => {
+    const err = await esbuild
+      .build({ entryPoints: [join(p.dir, "src/typo.ts")], bundle: true, platform: "node", write: false, logLevel: "silent", plugins: [sealkitEsbuild(opts())] })
+      .catch((e: esbuild.BuildFailure) => e);
+    const m = (err as esbuild.BuildFailure).errors[0];
+    expect(m?.text).toContain('no secret named "db-pasword"');
+    expect(m?.text).toContain('did you mean "db-password"?');
+    expect(m?.pluginName).toBe("sealkit");
+    expect(m?.location).toMatchObject({ line: 4, column: 9, lineText: '  secret("db-pasword");' });
+    expect(m?.location?.file).toContain("typo.ts");
+  });
+
+  it("refuses secret() with an explicit browser platform", async () => {
+    const err = await esbuild
+      .build({ entryPoints: [join(p.dir, "src/a.ts")], bundle: true, platform: "browser", write: false, logLevel: "silent", plugins: [sealkitEsbuild(opts())] })
+      .catch((e: esbuild.BuildFailure) => e);
+    expect((err as esbuild.BuildFailure).errors[0]?.text).toContain("browser-targeted bundle");
+    expect((err as esbuild.BuildFailure).errors[0]?.location).toMatchObject({ line: 2, column: 30 });
+  });
+});
+
+describe("rollup", () => {
+  it("reports a non-literal argument through this.error with loc and frame", async () => {
+    const err = await rollup({ input: join(p.dir, "src/dynamic.js"), external: [/^@sealkit\//], logLevel: "silent", plugins: [sealkitRollup(opts())] }).catch(
+      (e: Error & { loc?: unknown; frame?: string; plugin?: string; pluginCode?: string }) => e,
+    );
+    const e = err as Error & { loc?: unknown; frame?: string; plugin?: string; pluginCode?: string };
+    expect(e.message).toContain("must be a string literal");
+    expect(e.plugin).toBe("sealkit");
+    expect(e.pluginCode).toBe("E_BUILD");
+    expect(e.loc).toMatchObject({ line: 2, column: 31 });
+    expect(e.frame).toContain("secret(n)");
+  });
+
+  it("writes the manifest beside the output", async () => {
+    const b = await rollup({ input: join(p.dir, "src/a.ts"), external: [/^@sealkit\//], logLevel: "silent", plugins: [sealkitRollup(opts())] });
+    await b.write({ dir: join(p.dir, "out-rollup"), format: "es" });
+    const m = JSON.parse(await readFile(join(p.dir, "out-rollup/sealkit-manifest.json"), "utf8"));
+    expect(m.outputs["a.js"].stores[0].secrets).toEqual(["db-password"]);
+    expect(m.outputs["a.js"].stores[0].storeFile).toBe("../sealkit.secrets.json");
+  });
+});
