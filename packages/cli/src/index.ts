@@ -21,6 +21,7 @@ export const main = defineCommand({
     list: () => import("./commands/list/index.js").then((m) => m.default),
     rm: () => import("./commands/rm/index.js").then((m) => m.default),
     verify: () => import("./commands/verify/index.js").then((m) => m.default),
+    types: () => import("./commands/types/index.js").then((m) => m.default),
     policy: () => import("./commands/policy/index.js").then((m) => m.default),
     rekey: () => import("./commands/rekey/index.js").then((m) => m.default),
     rotate: () => import("./commands/rotate/index.js").then((m) => m.default),
