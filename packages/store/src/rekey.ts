@@ -5,6 +5,7 @@ import {
   type StoredKey,
   type WrappedKey,
   getProvider,
+  isSealkitError,
   unwrapFirst,
   wipe,
   wrapContext,
@@ -159,7 +160,13 @@ async function newWrap(
 ): Promise<{ rec: WrappedKey; method: "server-rewrap" | "unwrap-wrap" }> {
   // A record wrapped under an older context cannot be re-wrapped into this one on the server.
   if (p.canRewrap && source && sameContext(source.context, context)) {
-    return { rec: await p.rewrapKey(source, toKeyRef), method: "server-rewrap" };
+    try {
+      return { rec: await p.rewrapKey(source, toKeyRef), method: "server-rewrap" };
+    } catch (e) {
+      // The provider says this pair cannot be re-wrapped on the server (AWS ReEncrypt does
+      // not cross regions): fall back to unwrap and wrap. Other failures stop the rekey.
+      if (!isSealkitError(e, "E_CONFIG")) throw e;
+    }
   }
   return { rec: await p.wrapKey(await dataKey(), { keyRef: toKeyRef, context }), method: "unwrap-wrap" };
 }
