@@ -102,7 +102,7 @@ export function toSealkitError(e: unknown, op: string, keyRef: string): SealkitE
   const make = (code: ErrorCode, msg: string, retryable?: boolean) =>
     new SealkitError(code, msg, { cause: e, details: { ...details, ...(status ? { status } : {}) }, ...(retryable === undefined ? {} : { retryable }) });
 
-  if (/Could not load the default credentials|invalid_grant|No authentication was provided|No access, refresh token, API key or refresh handler/i.test(text)) {
+  if (/Could not load the default credentials|The file at .* does not exist|Unable to parse the credentials|invalid_grant|No authentication was provided|No access, refresh token, API key or refresh handler/i.test(text)) {
     return make("E_CREDENTIALS", `${where}: no Google credentials: ${CREDENTIALS_HINT}`);
   }
   const name = (e as { name?: string })?.name;

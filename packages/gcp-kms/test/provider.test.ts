@@ -264,6 +264,11 @@ describe("errors are classified for the runtime's retry policy, and the SDK does
         expect(e.message).toContain("gcloud auth application-default login");
       }
       expect(server.calls.length).toBe(before);
+      // A GOOGLE_APPLICATION_CREDENTIALS that names no file is a credentials problem too.
+      process.env.GOOGLE_APPLICATION_CREDENTIALS = join(empty, "missing-key.json");
+      const q = createProvider({ endpoint: server.endpoint });
+      const missing = await fail(q.wrap(dataKey(), { keyRef: key, context: ctx() }));
+      expect([missing.code, missing.message]).toEqual(["E_CREDENTIALS", expect.stringContaining("GOOGLE_APPLICATION_CREDENTIALS")]);
       await new Promise((r) => setTimeout(r, 50));
       expect(unhandled).toEqual([]);
     } finally {
