@@ -13,7 +13,7 @@ import { registerProvider } from "@sealkit/envelope";
 import { initStore, setSecrets } from "@sealkit/store";
 import { type KeyVaultServer, startKeyVaultServer } from "./support/azure-key-vault-server.js";
 import { providerFor } from "./support/fixtures.js";
-import { tempDir } from "../../../test/support/cli.js";
+import { cliBin, tempDir } from "../../../test/support/cli.js";
 
 const example = resolve(import.meta.dirname, "../../../examples/azure-functions");
 const outDir = join(example, "dist", `e2e-${process.pid}`);
@@ -79,6 +79,23 @@ describe("examples/azure-functions", () => {
     expect(entry.stores[0]?.secrets).toEqual(["api-key", "db-password"]);
     expect(entry.stores[0]?.keys[0]?.keyRef).toBe(keyRef);
     expect(existsSync(join(outDir, "handler.mjs.map"))).toBe(true);
+  });
+
+  it("`sealkit policy` turns the manifest into an unwrap-only role at the key's scope", () => {
+    const r = spawnSync(process.execPath, [cliBin, "policy", "--manifest", join(outDir, "sealkit-manifest.json"), "--json"], {
+      cwd: dir,
+      encoding: "utf8",
+      env: { ...process.env, NO_COLOR: "1" },
+    });
+    expect(r.status, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout) as {
+      outputs: Record<string, { provider: string; runtime: { roleDefinition: { DataActions: string[] }; roleAssignment: { scope: string } }[] }[]>;
+    };
+    const [entry] = doc.outputs["handler.mjs"] ?? [];
+    expect(entry?.provider).toBe("azure-key-vault");
+    expect(entry?.runtime[0]?.roleDefinition.DataActions).toEqual(["Microsoft.KeyVault/vaults/keys/unwrap/action"]);
+    expect(entry?.runtime[0]?.roleAssignment.scope).toMatch(/\/keys\/app$/);
+    for (const v of Object.values(VALUES)) expect(r.stdout).not.toContain(v);
   });
 
   it("serves both secrets after one unwrapKey per cold start, shared by concurrent requests", async () => {
