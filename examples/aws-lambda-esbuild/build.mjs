@@ -1,6 +1,10 @@
 // Builds dist/handler.mjs, ready to zip for Lambda (Node 20+, ESM).
+//   node build.mjs [--store sealkit.aws.secrets.json] [--outdir dist]
+import { parseArgs } from "node:util";
 import * as esbuild from "esbuild";
 import sealkit from "@sealkit/plugin/esbuild";
+
+const { values } = parseArgs({ options: { store: { type: "string" }, outdir: { type: "string", default: "dist" } } });
 
 await esbuild.build({
   entryPoints: ["src/handler.ts"],
@@ -10,8 +14,11 @@ await esbuild.build({
   format: "esm",
   minify: true,
   sourcemap: true,
-  outfile: "dist/handler.mjs",
+  outfile: `${values.outdir}/handler.mjs`,
   logLevel: "info",
-  // Reads sealkit.secrets.json (or $SEALKIT_STORE); writes dist/sealkit-manifest.json.
-  plugins: [sealkit()],
+  // Lambda's Node.js runtimes ship AWS SDK v3. @sealkit/aws-kms needs it only where its light
+  // Decrypt (node:https + SigV4) does not apply, e.g. credentials from a profile.
+  external: ["@aws-sdk/*"],
+  // Reads --store, else sealkit.secrets.json (or $SEALKIT_STORE); writes <outdir>/sealkit-manifest.json.
+  plugins: [sealkit(values.store ? { store: values.store } : {})],
 });

@@ -1,6 +1,6 @@
 /**
  * The light runtime path: one `Decrypt` over `node:https` (or `node:http` for a local
- * endpoint), signed with SigV4 by `aws4`, instead of loading `@aws-sdk/client-kms`. The
+ * endpoint), signed with SigV4 (`_sigv4.ts`), instead of loading `@aws-sdk/client-kms`. The
  * benchmark (bench/aws-cold-start.mjs, docs/benchmarks.md) decided it: the SDK's import is
  * most of a cold start's unwrap. It is used only where it behaves as the SDK would (see
  * `liteEligible` in hybrid.ts): credentials from the environment, the standard endpoint or
@@ -9,13 +9,9 @@
  */
 import type { Agent } from "node:http";
 import type { ProviderCall } from "@sealkit/envelope";
-// aws4 is CommonJS without detectable named exports: the default import is module.exports
-// (and bundlers can follow it, unlike createRequire).
-import aws4 from "aws4";
+import { signRequest } from "./_sigv4.js";
 import { parseKmsArn } from "./arn.js";
 import { toSealkitError } from "./errors.js";
-
-const { sign } = aws4;
 
 type Env = Record<string, string | undefined>;
 
@@ -60,20 +56,12 @@ export async function liteDecrypt(wrapped: Uint8Array, call: ProviderCall, env: 
     KeyId: arn.arn,
     EncryptionContext: { ...call.context },
   });
-  const req = sign(
+  const headers = signRequest(
     {
-      protocol: url.protocol,
-      hostname: url.hostname,
-      ...(url.port ? { port: Number(url.port) } : {}),
-      path: url.pathname || "/",
-      method: "POST",
-      service: "kms",
+      url,
       region: arn.region,
-      headers: {
-        "Content-Type": "application/x-amz-json-1.1",
-        "X-Amz-Target": "TrentService.Decrypt",
-        "User-Agent": "sealkit-aws-kms-lite/0.1",
-      },
+      service: "kms",
+      headers: { "content-type": "application/x-amz-json-1.1", "x-amz-target": "TrentService.Decrypt" },
       body,
     },
     {
@@ -82,6 +70,8 @@ export async function liteDecrypt(wrapped: Uint8Array, call: ProviderCall, env: 
       ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
     },
   );
+  headers["user-agent"] = "sealkit-aws-kms-lite/0.1";
+  headers["content-length"] = String(Buffer.byteLength(body));
   const { request, agent } = await transport(url.protocol);
   let raw: Buffer;
   let status: number;
@@ -89,7 +79,16 @@ export async function liteDecrypt(wrapped: Uint8Array, call: ProviderCall, env: 
   try {
     ({ raw, status, errorType } = await new Promise<{ raw: Buffer; status: number; errorType?: string }>((resolve, reject) => {
       const r = request(
-        { ...req, agent, ...(call.signal ? { signal: call.signal } : {}) } as import("node:http").RequestOptions,
+        {
+          protocol: url.protocol,
+          hostname: url.hostname,
+          ...(url.port ? { port: Number(url.port) } : {}),
+          path: url.pathname || "/",
+          method: "POST",
+          headers,
+          agent,
+          ...(call.signal ? { signal: call.signal } : {}),
+        },
         (res) => {
           const chunks: Buffer[] = [];
           res.on("data", (c: Buffer) => chunks.push(c));
@@ -104,7 +103,7 @@ export async function liteDecrypt(wrapped: Uint8Array, call: ProviderCall, env: 
       r.on("error", (e: Error & { code?: string }) =>
         reject(call.signal?.aborted || e.name === "AbortError" ? Object.assign(new Error("aborted"), { name: "AbortError" }) : e),
       );
-      r.end(req.body);
+      r.end(body);
     }));
   } catch (e) {
     throw toSealkitError(e, "Decrypt", arn.arn);

@@ -1,8 +1,9 @@
 /**
- * The AWS KMS key provider on `@aws-sdk/client-kms`. Loaded lazily by the package index, so
- * importing `@sealkit/aws-kms` costs nothing until the first wrap or unwrap.
+ * The AWS KMS key provider on `@aws-sdk/client-kms`. The SDK is imported dynamically on the
+ * first call, not statically: a bundler hoists a static import of an external package to
+ * the top of the bundle, which would load the SDK at every cold start even where the light
+ * client (lite.ts) serves the one Decrypt.
  */
-import { DecryptCommand, DescribeKeyCommand, EncryptCommand, KMSClient, ReEncryptCommand } from "@aws-sdk/client-kms";
 import { SealkitError, type KeyProvider } from "@sealkit/envelope";
 import { type KmsArn, parseKmsArn } from "./arn.js";
 import { toSealkitError } from "./errors.js";
@@ -15,18 +16,25 @@ const RUNTIME_ATTEMPTS = 1;
 /** SDK attempts for callers without one (the CLI and store operations): standard mode. */
 const CLI_ATTEMPTS = 3;
 
+type Sdk = typeof import("@aws-sdk/client-kms");
+let sdkModule: Promise<Sdk> | undefined;
+const loadSdk = (): Promise<Sdk> => {
+  sdkModule ??= import("@aws-sdk/client-kms");
+  return sdkModule;
+};
+
 /** A KMS client per region and retry policy, created on first use. */
 function clientPool(options: AwsKmsProviderOptions) {
   const pool = new Map<string, KmsClientLike>();
   return {
-    get(region: string, attempts: number): KmsClientLike {
+    get(sdk: Sdk, region: string, attempts: number): KmsClientLike {
       if (options.client) return options.client;
       const id = `${region}/${attempts}`;
       let c = pool.get(id);
       if (!c) {
         c = options.clientFor
           ? options.clientFor(region)
-          : new KMSClient({
+          : new sdk.KMSClient({
               region,
               maxAttempts: attempts,
               // Endpoint and credentials: the SDK's own chain (AWS_ENDPOINT_URL_KMS,
@@ -54,10 +62,11 @@ const toBytes = (v: unknown, what: string): Uint8Array => {
 export function create(options: AwsKmsProviderOptions = {}): KeyProvider {
   const clients = clientPool(options);
   const attemptsFor = (signal?: AbortSignal) => options.maxAttempts ?? (signal ? RUNTIME_ATTEMPTS : CLI_ATTEMPTS);
-  const call = async <T>(op: string, arn: KmsArn, signal: AbortSignal | undefined, command: unknown): Promise<T> => {
-    const client = clients.get(arn.region, attemptsFor(signal));
+  const call = async <T>(op: string, arn: KmsArn, signal: AbortSignal | undefined, command: (sdk: Sdk) => unknown): Promise<T> => {
+    const sdk = await loadSdk();
+    const client = clients.get(sdk, arn.region, attemptsFor(signal));
     try {
-      return (await client.send(command, signal ? { abortSignal: signal } : undefined)) as T;
+      return (await client.send(command(sdk), signal ? { abortSignal: signal } : undefined)) as T;
     } catch (e) {
       throw toSealkitError(e, op, arn.arn);
     }
@@ -72,7 +81,7 @@ export function create(options: AwsKmsProviderOptions = {}): KeyProvider {
         "Encrypt",
         arn,
         signal,
-        new EncryptCommand({ KeyId: arn.arn, Plaintext: dataKey, EncryptionContext: { ...context } }),
+        (sdk) => new sdk.EncryptCommand({ KeyId: arn.arn, Plaintext: dataKey, EncryptionContext: { ...context } }),
       );
       // KMS answers with the key ARN even when asked through an alias: record (pin) that.
       return { wrapped: toBytes(out.CiphertextBlob, "ciphertext"), ...(out.KeyId ? { keyRef: out.KeyId } : {}) };
@@ -84,7 +93,7 @@ export function create(options: AwsKmsProviderOptions = {}): KeyProvider {
         arn,
         signal,
         // KeyId pinned: KMS refuses (IncorrectKeyException) a blob made under another key.
-        new DecryptCommand({ CiphertextBlob: wrapped, KeyId: arn.arn, EncryptionContext: { ...context } }),
+        (sdk) => new sdk.DecryptCommand({ CiphertextBlob: wrapped, KeyId: arn.arn, EncryptionContext: { ...context } }),
       );
       return toBytes(out.Plaintext, "plaintext");
     },
@@ -103,13 +112,14 @@ export function create(options: AwsKmsProviderOptions = {}): KeyProvider {
         "ReEncrypt",
         to,
         signal,
-        new ReEncryptCommand({
-          CiphertextBlob: wrapped,
-          SourceKeyId: from.arn,
-          SourceEncryptionContext: { ...context },
-          DestinationKeyId: to.arn,
-          DestinationEncryptionContext: { ...context },
-        }),
+        (sdk) =>
+          new sdk.ReEncryptCommand({
+            CiphertextBlob: wrapped,
+            SourceKeyId: from.arn,
+            SourceEncryptionContext: { ...context },
+            DestinationKeyId: to.arn,
+            DestinationEncryptionContext: { ...context },
+          }),
       );
       return { wrapped: toBytes(out.CiphertextBlob, "ciphertext"), ...(out.KeyId ? { keyRef: out.KeyId } : {}) };
     },
@@ -126,10 +136,11 @@ export async function describeKey(
   options: AwsKmsProviderOptions = {},
 ): Promise<{ arn: string; enabled: boolean; state: string; usage: string; spec: string; multiRegion: boolean }> {
   const clients = clientPool(options);
+  const sdk = await loadSdk();
   try {
     const out = await clients
-      .get(region, options.maxAttempts ?? CLI_ATTEMPTS)
-      .send(new DescribeKeyCommand({ KeyId: ref }))
+      .get(sdk, region, options.maxAttempts ?? CLI_ATTEMPTS)
+      .send(new sdk.DescribeKeyCommand({ KeyId: ref }))
       .catch((e: unknown) => {
         throw toSealkitError(e, "DescribeKey", ref);
       });
