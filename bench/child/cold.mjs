@@ -22,6 +22,8 @@ try {
 } catch (e) {
   // Codes and class names only: no message, which some libraries fill with request data.
   error = String(e?.code ?? e?.name ?? "Error");
+  // BENCH_DEBUG=1: the message and cause too (Sealkit and AWS messages name keys, never values).
+  if (process.env.BENCH_DEBUG === "1") error += `: ${e?.message} <- ${e?.cause?.name}: ${e?.cause?.message}`;
 }
 const t2 = performance.now();
 process.stdout.write('{"ready":1}\n');

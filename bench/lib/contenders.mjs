@@ -93,11 +93,16 @@ export function read() {
 `;
 }
 
-export function esdkEntry(n, keyArn, messages) {
+/**
+ * `fleet`: the fleet worker shares the Encryption SDK's code between simulated cold starts,
+ * so its module-level KMS client cache would be shared too; the fleet variant gives each
+ * instance its own cache, built the way the default one is (`cacheClients(getKmsClient)`).
+ */
+export function esdkEntry(n, keyArn, messages, { fleet = false } = {}) {
   const msgs = Object.fromEntries(names(n).map((x) => [x, messages[x]]));
-  return `import { CommitmentPolicy, KmsKeyringNode, buildClient } from "@aws-crypto/client-node";
+  return `import { CommitmentPolicy, KmsKeyringNode, buildClient${fleet ? ", cacheClients, getKmsClient" : ""} } from "@aws-crypto/client-node";
 const { decrypt } = buildClient(CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT);
-const keyring = new KmsKeyringNode({ keyIds: [${q(keyArn)}] });
+const keyring = new KmsKeyringNode({ keyIds: [${q(keyArn)}]${fleet ? ", clientProvider: cacheClients(getKmsClient)" : ""} });
 const MESSAGES = ${q(msgs)};
 const cache = new Map();
 export function handler() {

@@ -108,9 +108,12 @@ export async function prepare(server, dir, maxN) {
 }
 
 const BANNER = 'import { createRequire as __sealkitBenchRequire } from "node:module"; const require = __sealkitBenchRequire(import.meta.url);';
-const SDK_CLIENTS = /^@aws-sdk\/client-(kms|secrets-manager)$/;
+const SDK_CLIENTS = /^@aws-sdk\/client-(kms|secrets-manager)$|^@aws-crypto\/client-node$/;
 
-/** Fleet bundles keep the two SDK clients outside, shared by every simulated cold start. */
+/**
+ * Fleet bundles keep the two SDK clients (and the Encryption SDK) outside: their code is
+ * shared by every simulated cold start of a worker, their state is not (see child/fleet.mjs).
+ */
 const externalClients = {
   name: "sealkit-bench-external-sdk",
   setup(build) {
@@ -170,7 +173,7 @@ export async function buildFunction(fx, dir, contender, n, { fleet = false } = {
     }
   } else if (contender === "kms-parallel" || contender === "kms-serial") source = kmsEntry(n, contender === "kms-serial");
   else if (contender === "powertools") source = powertoolsEntry(n);
-  else if (contender === "esdk") source = esdkEntry(n, fx.keyArn, fx.messages);
+  else if (contender === "esdk") source = esdkEntry(n, fx.keyArn, fx.messages, { fleet });
   else if (contender === "bare") source = bareEntry();
   else if (contender === "floor-crypto") source = floorCryptoEntry();
   else if (contender === "floor-env") source = floorEnvEntry();

@@ -1,0 +1,74 @@
+/**
+ * A fleet worker: many simulated cold starts of one contender in this process, `concurrency`
+ * at a time. A simulated cold start imports a fresh instance of the function bundle (a new
+ * module URL, so all module state is new: SDK clients and their connections, caches,
+ * Sealkit's runtime state and provider registry, whose realm-wide globals are dropped first)
+ * and gets its N values. What is shared, and so not counted, is the code of the two AWS SDK
+ * clients and of the Encryption SDK, which the fleet bundles keep external and this worker
+ * loads before the start signal: the fleet figure is about the key service's quota, not
+ * about code loading (the cold-start benchmark measures that).
+ *
+ * No new cold start begins after `stopAt` (the fleet's time budget); those not begun are
+ * reported as not started.
+ *
+ *   node bench/child/fleet.mjs <bundle.mjs> <count> <concurrency> <n> <sha256> <startAt> <stopAt>   (epoch ms)
+ */
+import { createHash } from "node:crypto";
+import { createRequire } from "node:module";
+import { pathToFileURL } from "node:url";
+
+const [bundle, countText, concText, nText, expected, startAtText, stopAtText] = process.argv.slice(2);
+const stopAt = Number(stopAtText);
+const count = Number(countText);
+const concurrency = Number(concText);
+const n = Number(nText);
+const require = createRequire(new URL("../package.json", import.meta.url));
+for (const m of ["@aws-sdk/client-kms", "@aws-sdk/client-secrets-manager", "@aws-crypto/client-node"]) await import(pathToFileURL(require.resolve(m)).href);
+
+let importing = Promise.resolve();
+/** Imports a fresh module instance. Serialised, so each evaluates against clean globals. */
+function freshInstance(i) {
+  const next = importing.then(() => {
+    for (const s of Object.getOwnPropertySymbols(globalThis)) {
+      if (s.description?.startsWith("sealkit.")) delete globalThis[s];
+    }
+    return import(`${pathToFileURL(bundle).href}?start=${i}`);
+  });
+  importing = next.catch(() => {});
+  return next;
+}
+
+const wait = Number(startAtText) - Date.now();
+if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+
+const results = [];
+let next = 0;
+async function lane() {
+  while (next < count && Date.now() < stopAt) {
+    const i = next++;
+    const t0 = performance.now();
+    try {
+      const fn = await freshInstance(i);
+      const values = await fn.handler();
+      const ok = values.length === n && createHash("sha256").update(values.join("\n")).digest("hex") === expected;
+      results.push({ ok, ms: performance.now() - t0, error: ok ? undefined : "E_WRONG_VALUES" });
+    } catch (e) {
+      let error = String(e?.code ?? e?.name ?? "Error");
+      if (process.env.BENCH_DEBUG === "1") error += `: ${e?.message} <- ${e?.cause?.name}: ${e?.cause?.message}`;
+      results.push({ ok: false, ms: performance.now() - t0, error });
+    }
+  }
+}
+await Promise.all(Array.from({ length: concurrency }, lane));
+const errors = {};
+for (const r of results) if (r.error) errors[r.error] = (errors[r.error] ?? 0) + 1;
+process.stdout.write(
+  `${JSON.stringify({
+    started: results.length,
+    ok: results.filter((r) => r.ok).length,
+    errors,
+    endedAt: Date.now(),
+    ms: results.map((r) => Math.round(r.ms)),
+  })}\n`,
+);
+process.exit(0);

@@ -1,0 +1,98 @@
+/**
+ * Fleet fan-out: 1,000 simulated cold starts of each contender against a key service that
+ * accepts QUOTA requests per second (fixed 1 s windows; the rest are ThrottlingException),
+ * at 15 ms latency. Cold starts run in W worker processes, C at a time in each (see
+ * child/fleet.mjs for what a simulated cold start is). Reports cold starts that got all
+ * their values, failures by code, key-service calls, throttled calls, and the time from the
+ * start signal until every cold start had finished (with its values or failed). A contender
+ * gets a time budget (BENCH_FLEET_BUDGET_S, default 60 s): cold starts not begun by then are
+ * reported as not started, so one slow contender cannot stretch the whole run.
+ *
+ *   node bench/fleet.mjs
+ */
+import { CONTENDERS } from "./lib/contenders.mjs";
+import { FLEET_CHILD, QUICK, SMOKE, createContext, runNode } from "./lib/context.mjs";
+import { isMain, printTable } from "./lib/report.mjs";
+import { median } from "./lib/stats.mjs";
+
+export const config = () => ({
+  starts: SMOKE ? 8 : QUICK ? 200 : 1000,
+  workers: SMOKE ? 1 : 4,
+  concurrency: SMOKE ? 4 : 25,
+  n: SMOKE ? 2 : 20,
+  quotaRps: 500,
+  latencyMs: 15,
+  budgetS: Number(process.env.BENCH_FLEET_BUDGET_S || (SMOKE ? 10 : QUICK ? 20 : 60)),
+});
+
+export async function run(ctx, { starts, workers, concurrency, n, quotaRps, latencyMs, budgetS } = config()) {
+  const rows = [];
+  const contenders = CONTENDERS.filter((c) => c !== "kms-serial");
+  for (const c of contenders) {
+    const b = await ctx.bundle(c, n, { fleet: true });
+    ctx.configure({ latencyMs, quotaRps });
+    ctx.resetCounters();
+    const startAt = Date.now() + 2_500; // workers load the SDK clients meanwhile
+    const per = Array.from({ length: workers }, (_, w) => Math.floor(starts / workers) + (w < starts % workers ? 1 : 0));
+    let outs;
+    try {
+      outs = await Promise.all(
+        per.map((count) =>
+          runNode([FLEET_CHILD, b.file, String(count), String(concurrency), String(n), ctx.fx.digest(n), String(startAt), String(startAt + budgetS * 1000)], {
+            env: ctx.env(c, n),
+            timeoutMs: 300_000,
+          }),
+        ),
+      );
+    } finally {
+      ctx.configure({});
+    }
+    const calls = ctx.calls();
+    const res = outs.map((o) => o.result ?? { started: 0, ok: 0, errors: { [o.timedOut ? "TIMEOUT" : `EXIT_${o.code}`]: 1 }, ms: [] });
+    const errors = {};
+    for (const r of res) for (const [k, v] of Object.entries(r.errors)) errors[k] = (errors[k] ?? 0) + v;
+    const ok = res.reduce((a, r) => a + r.ok, 0);
+    const started = res.reduce((a, r) => a + r.started, 0);
+    rows.push({
+      contender: c,
+      starts,
+      started,
+      ok,
+      failed: started - ok,
+      errors,
+      calls: calls.total,
+      throttled: calls.throttled,
+      allDoneS: Math.round((Math.max(...res.map((r) => r.endedAt ?? startAt)) - startAt) / 100) / 10,
+      medianStartMs: median(res.flatMap((r) => r.ms)),
+    });
+  }
+  return { starts, workers, concurrency, n, quotaRps, latencyMs, budgetS, rows };
+}
+
+export function table(res) {
+  return printTable(
+    ["contender", "cold starts with all values", "started", "failed", "key-service calls", "throttled", "all done (s)", "median start ms", "failures by code"],
+    res.rows.map((r) => [
+      r.contender,
+      `${r.ok}/${r.starts}`,
+      r.started,
+      r.failed,
+      r.calls,
+      r.throttled,
+      r.allDoneS,
+      r.medianStartMs,
+      Object.entries(r.errors)
+        .map(([k, v]) => `${k}: ${v}`)
+        .join(", "),
+    ]),
+  );
+}
+
+if (isMain(import.meta.url)) {
+  const ctx = await createContext();
+  try {
+    console.log(table(await run(ctx)));
+  } finally {
+    await ctx.close();
+  }
+}
