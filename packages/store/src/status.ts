@@ -116,12 +116,12 @@ export function storeStatus(file: string, s: StoreFile, o: StatusOptions = {}): 
 }
 
 /** Throws E_STALE listing what is stale (subjects only), for `--max-age` gates. */
-export function assertFresh(stale: readonly StaleItem[]): void {
+export function assertFresh(stale: readonly StaleItem[], details: Record<string, unknown> = {}): void {
   if (stale.length === 0) return;
   throw new SealkitError(
     "E_STALE",
     `${stale.length} item(s) older than allowed: ${stale.map((x) => `${x.kind} ${x.subject} (${x.fix})`).join("; ")}`,
-    { details: { stale: stale.map((x) => ({ kind: x.kind, subject: x.subject, since: x.since })) } },
+    { details: { ...details, stale: stale.map((x) => ({ kind: x.kind, subject: x.subject, since: x.since })) } },
   );
 }
 

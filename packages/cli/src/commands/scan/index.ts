@@ -27,7 +27,8 @@ export default defineCommand({
     if (r.skippedShort.length > 0) {
       out.note(`note: not searched (shorter than ${minLength} bytes, too likely to match by chance): ${r.skippedShort.join(", ")}`);
     }
-    out.result(r, () => {
+    // --json prints one document: the result, or (on a leak) the error carrying the findings.
+    if (!(out.json && r.findings.length)) out.result(r, () => {
       if (r.findings.length === 0) out.info(`${out.green("✓")} no plaintext of ${r.valuesChecked} value(s) in ${r.filesScanned} file(s) under ${r.dir}`);
       for (const f of r.findings) out.info(`${out.red("✗")} ${f.file}@${f.offset}: ${f.name} (${f.encoding})`);
     });

@@ -52,7 +52,9 @@ export default defineCommand({
         }
         return { ...r, storeGeneration: current?.generation, superseded, dataKeyAgeMs: ageMs };
       });
-      out.result({ ...b, records, stale }, () => {
+      // --json prints one document: the status, or (when stale) the error carrying it.
+      const doc = { ...b, records };
+      if (!(out.json && stale.length)) out.result({ ...doc, stale }, () => {
         out.info(`${b.dir}${b.manifest?.generatedAt ? ` (built ${b.manifest.generatedAt})` : ""}`);
         if (records.length === 0) out.info("  no Sealkit data-key records found");
         for (const r of records) {
@@ -63,7 +65,7 @@ export default defineCommand({
         }
         for (const s of stale) out.info(`  ${out.red("stale")} ${s.subject}: ${s.fix}`);
       });
-      assertFresh(stale);
+      assertFresh(stale, { status: doc });
       return;
     }
     const s = storeStatus(path, await readStoreFile(path), {
@@ -71,7 +73,7 @@ export default defineCommand({
       ...(maxSecretAgeMs !== undefined ? { maxSecretAgeMs } : {}),
       ...(since ? { since } : {}),
     });
-    out.result(s, () => {
+    if (!(out.json && s.stale.length)) out.result(s, () => {
       out.info(`${out.bold(s.file)}  store ${s.storeId}, generation ${s.generation}`);
       out.info(`  data key made ${s.dataKeyCreatedAt} (${formatAge(s.dataKeyAgeMs)} ago)`);
       for (const k of s.keys) out.info(`  master key ${k.provider} ${k.keyRef}, wrapped ${k.wrappedAt} (${formatAge(k.ageMs)} ago)`);
@@ -81,6 +83,6 @@ export default defineCommand({
       }
       for (const x of s.stale) out.info(`  ${out.red("stale")} ${x.kind} ${x.subject} since ${x.since}: ${x.fix}`);
     });
-    assertFresh(s.stale);
+    assertFresh(s.stale, { status: { ...s, stale: undefined } });
   },
 });
