@@ -93,6 +93,26 @@ describe("sealkit CLI with --provider aws-kms (subprocess, local KMS server)", (
     }
   });
 
+  it("rekey after a key rotation, and to another key in the same region, re-wraps with ReEncrypt", async () => {
+    server.rotateKey(east.keyId);
+    server.resetCounters();
+    const refresh = await cli(["rekey", "--json"]);
+    expect(refresh.status, refresh.stderr).toBe(0);
+    // One ReEncrypt per master key; the data key never leaves KMS on this path.
+    expect(server.calls.ReEncrypt).toBe(2);
+    const next = server.createKey({ region: "us-east-1" });
+    server.resetCounters();
+    const move = await cli(["rekey", "--remove-key", east.arn, "--add-key", next.arn, "--json"]);
+    expect(move.status, move.stderr).toBe(0);
+    const keys = JSON.parse(readFileSync(join(dir, "sealkit.secrets.json"), "utf8")).keys.map((k: { keyRef: string }) => k.keyRef);
+    expect(keys.sort()).toEqual([west.arn, next.arn].sort());
+    const get = await cli(["get", "db-password"]);
+    expect(get.status, get.stderr).toBe(0);
+    expect(get.stdout).toBe(VALUE);
+    // Put the store back on `east` for the tests below.
+    expect((await cli(["rekey", "--to-key", east.arn, "--to-key", west.arn])).status).toBe(0);
+  });
+
   it("a disabled key is E_KEY_DISABLED (exit 9) when no other key opens the store", async () => {
     server.disableKey(east.keyId);
     server.disableKey(west.keyId);
