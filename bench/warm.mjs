@@ -5,6 +5,8 @@
  * Each read is done the way the library serves it: `await secret(name)` for Sealkit (it
  * holds no plaintext, so every read opens the value), `await getSecret(name)` for Powertools
  * (its cache), a Map lookup of the plaintext the per-secret peers keep in memory.
+ * `floor-crypto-async` (the same decrypt inside an async function, decoded to a string)
+ * shows how much of Sealkit's figure any promise-returning text API would pay.
  *
  *   node bench/warm.mjs
  */
@@ -16,7 +18,7 @@ import { median, ratio, round } from "./lib/stats.mjs";
 export const config = () => ({ runs: SMOKE ? 1 : QUICK ? 2 : 5, n: SMOKE ? 2 : 20, warmMs: SMOKE ? 100 : QUICK ? 300 : 1000 });
 
 export async function run(ctx, { runs, n, warmMs } = config()) {
-  const contenders = [...CONTENDERS.filter((c) => c !== "kms-serial"), "floor-crypto", "floor-env"];
+  const contenders = [...CONTENDERS.filter((c) => c !== "kms-serial"), "floor-crypto", "floor-crypto-async", "floor-env"];
   ctx.configure({ latencyMs: 0 });
   const samples = [];
   for (let r = 0; r < runs; r++) {

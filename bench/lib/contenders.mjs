@@ -142,7 +142,7 @@ const nonce = randomBytes(12);
 const aad = Buffer.from(JSON.stringify(["sealkit/v1", "AAAAAAAAAAAAAAAAAAAAAA", 1, "s000"]));
 const c = createCipheriv("aes-256-gcm", key, nonce);
 c.setAAD(aad);
-const ct = Buffer.concat([c.update(randomBytes(256)), c.final()]);
+const ct = Buffer.concat([c.update(Buffer.from(randomBytes(192).toString("base64url"))), c.final()]);
 const tag = c.getAuthTag();
 export async function handler() {
   return [];
@@ -156,6 +156,17 @@ export function read() {
   return head;
 }
 `;
+}
+
+/**
+ * Not a floor but an attribution aid: the same decrypt, plus what any `await secret()` must
+ * also do (an async call and a UTF-8 decode into a string).
+ */
+export function floorCryptoAsyncEntry() {
+  return floorCryptoEntry().replace(
+    "export function read() {",
+    "export async function read() {",
+  ).replace("  return head;\n}", '  return head.toString("utf8");\n}');
 }
 
 export function floorEnvEntry() {

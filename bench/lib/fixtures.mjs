@@ -18,6 +18,7 @@ import {
   bareEntry,
   envName,
   esdkEntry,
+  floorCryptoAsyncEntry,
   floorCryptoEntry,
   floorEnvEntry,
   kmsEntry,
@@ -176,6 +177,7 @@ export async function buildFunction(fx, dir, contender, n, { fleet = false } = {
   else if (contender === "esdk") source = esdkEntry(n, fx.keyArn, fx.messages, { fleet });
   else if (contender === "bare") source = bareEntry();
   else if (contender === "floor-crypto") source = floorCryptoEntry();
+  else if (contender === "floor-crypto-async") source = floorCryptoAsyncEntry();
   else if (contender === "floor-env") source = floorEnvEntry();
   else throw new Error(`unknown contender ${contender}`);
   await mkdir(dir, { recursive: true });
