@@ -47,7 +47,7 @@ export default defineCommand({
             subject: r.file,
             since: current?.dataKeyCreatedAt ?? "",
             ageMs: ageMs ?? 0,
-            fix: superseded ? "rebuild (the store was rotated since)" : "sealkit rotate, then rebuild",
+            fix: superseded ? "rebuild: the store was rotated since" : "sealkit rotate, then rebuild",
           });
         }
         return { ...r, storeGeneration: current?.generation, superseded, dataKeyAgeMs: ageMs };
