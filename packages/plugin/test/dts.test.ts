@@ -3,14 +3,15 @@ import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { runCli } from "@sealkit/cli";
 import { createContext } from "@sealkit/plugin";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Project, makeProject } from "./_support.js";
 
 const run = promisify(execFile);
 const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc");
+const cli = fileURLToPath(new URL("../../cli/dist/bin.js", import.meta.url));
 let p: Project;
 beforeAll(async () => {
   p = await makeProject();
@@ -47,7 +48,8 @@ describe("secret name types", () => {
 
   it("`sealkit types` writes the same declaration without a build", async () => {
     const out = join(p.dir, "cli-env.d.ts");
-    expect(await runCli(["types", "--store", p.store, "--out", out])).toBe(0);
+    // the CLI as users run it (needs `pnpm build`)
+    await run(process.execPath, [cli, "types", "--store", p.store, "--out", out], { env: { ...process.env, NO_COLOR: "1" } });
     const text = await readFile(out, "utf8");
     expect(text).toContain('"api-key": true;');
     expect(text).toContain('"unused-secret": true;');
