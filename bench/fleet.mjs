@@ -32,7 +32,7 @@ export async function run(ctx, { starts, workers, concurrency, n, quotaRps, late
     const b = await ctx.bundle(c, n, { fleet: true });
     ctx.configure({ latencyMs, quotaRps });
     ctx.resetCounters();
-    const startAt = Date.now() + 2_500; // workers load the SDK clients meanwhile
+    const startAt = Date.now() + (SMOKE ? 800 : 2_500); // workers load the SDK clients meanwhile
     const per = Array.from({ length: workers }, (_, w) => Math.floor(starts / workers) + (w < starts % workers ? 1 : 0));
     let outs;
     try {
