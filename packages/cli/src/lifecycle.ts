@@ -7,7 +7,7 @@ import { allValues } from "./args.js";
  * "now" for a recorded (possibly version-pinned) one. Optional; identity when absent.
  */
 export interface ProviderCurrentKeyRef {
-  currentKeyRef(keyRef: string): string | Promise<string>;
+  currentKeyRef(key: MasterKey): string | Promise<string>;
 }
 
 /** Asks each provider package for its `currentKeyRef` hook, by convention (`@sealkit/<id>`). */
@@ -19,7 +19,7 @@ export const currentKeyRef: CurrentKeyRef = async (k) => {
   } catch {
     return k.keyRef;
   }
-  return typeof mod.currentKeyRef === "function" ? await mod.currentKeyRef(k.keyRef) : k.keyRef;
+  return typeof mod.currentKeyRef === "function" ? await mod.currentKeyRef({ provider: k.provider, keyRef: k.keyRef }) : k.keyRef;
 };
 
 /**
