@@ -18,7 +18,7 @@
  */
 import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -162,7 +162,8 @@ const lines = [
       `| ${r.latencyMs} ms | ${r.mode} | ${r.importMs} | ${r.decryptMs} | ${r.doneMs} | ${r1(r.doneMs - bare(r.latencyMs).doneMs)} | ${r1(r.minDoneMs - bare(r.latencyMs).minDoneMs)} | ${r.wallMs} |`,
   ),
 ];
-console.log(`node ${process.version}, ${RUNS} fresh processes per cell, medians\n`);
+const load = loadavg().map((x) => x.toFixed(1)).join(" ");
+console.log(`node ${process.version}, ${RUNS} fresh processes per cell, medians; load average at the end ${load}\n`);
 console.log(lines.join("\n"));
 mkdirSync(join(HERE, "results"), { recursive: true });
-writeFileSync(join(HERE, "results", "aws-cold-start.json"), `${JSON.stringify({ node: process.version, runs: RUNS, results }, null, 2)}\n`);
+writeFileSync(join(HERE, "results", "aws-cold-start.json"), `${JSON.stringify({ node: process.version, runs: RUNS, loadavg: loadavg(), results }, null, 2)}\n`);
