@@ -6,7 +6,7 @@
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { TraceMap, originalPositionFor } from "@jridgewell/trace-mapping";
 import { registerProvider, toBase64 } from "@sealkit/envelope";
 import { generateLocalKey, localKeyRef, localProvider } from "@sealkit/envelope/local";
@@ -146,7 +146,8 @@ async function exercise(dir: string) {
   expect(mapped(newMap, site1)).toEqual(original);
 
   const manifest = JSON.parse(readFileSync(join(dir, "sealkit-manifest.json"), "utf8"));
-  const keys = Object.values(manifest.outputs as Record<string, { stores: { keys: { provider: string }[] }[] }>)[0]?.stores[0]?.keys;
+  const outputs = manifest.outputs as Record<string, { stores: { keys: { provider: string }[] }[] }>;
+  const keys = outputs[basename(file)]?.stores[0]?.keys;
   expect(keys?.map((k) => k.provider)).toEqual(["local-b"]);
 }
 
