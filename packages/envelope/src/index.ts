@@ -39,6 +39,9 @@ export {
 } from "./format.js";
 export {
   type GuardedProvider,
+  type Unwrapper,
+  getUnwrapper,
+  guardUnwrap,
   type KeyProvider,
   type LazyProvider,
   type ProviderCall,

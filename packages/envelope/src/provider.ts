@@ -40,12 +40,16 @@ export interface LazyProvider {
   load(): Promise<KeyProvider>;
 }
 
-/** The guarded face of a provider, as stores and the runtime use it. */
-export interface GuardedProvider {
+/** The unwrap-only guarded face of a provider: all the runtime needs (and all it bundles). */
+export interface Unwrapper {
   readonly id: string;
+  unwrapKey(record: WrappedKey, signal?: AbortSignal): Promise<Uint8Array>;
+}
+
+/** The guarded face of a provider, as stores and the CLI use it. */
+export interface GuardedProvider extends Unwrapper {
   readonly canRewrap: boolean;
   wrapKey(dataKey: Uint8Array, call: ProviderCall): Promise<WrappedKey>;
-  unwrapKey(record: WrappedKey, signal?: AbortSignal): Promise<Uint8Array>;
   rewrapKey(record: WrappedKey, toKeyRef: string, signal?: AbortSignal): Promise<WrappedKey>;
   dispose(): Promise<void>;
 }
@@ -54,11 +58,18 @@ const PROVIDER_ID = /^[a-z0-9][a-z0-9-]{0,63}$/;
 
 // One registry per realm, shared by every copy of this module a bundle might contain.
 const REGISTRY_KEY = Symbol.for("sealkit.providers");
-type Entry = { lazy: LazyProvider; guarded?: Promise<GuardedProvider> };
+type Entry = {
+  lazy: LazyProvider;
+  loaded?: Promise<KeyProvider>;
+  guarded?: Promise<GuardedProvider>;
+  unwrapper?: Promise<Unwrapper>;
+};
 const registry: Map<string, Entry> = ((globalThis as Record<symbol, unknown>)[REGISTRY_KEY] ??= new Map()) as Map<
   string,
   Entry
 >;
+
+const disposeLater = (e: Entry | undefined) => void e?.loaded?.then((p) => p.dispose?.()).catch(() => {});
 
 /**
  * Registers a provider by id. Providers call this when their module is imported; no
@@ -75,13 +86,13 @@ export function registerProvider(provider: KeyProvider | LazyProvider): void {
       : { id: provider.id, load: async () => provider as KeyProvider };
   const old = registry.get(provider.id);
   registry.set(provider.id, { lazy });
-  void old?.guarded?.then((g) => g.dispose()).catch(() => {});
+  disposeLater(old);
 }
 
 export function unregisterProvider(id: string): void {
   const old = registry.get(id);
   registry.delete(id);
-  void old?.guarded?.then((g) => g.dispose()).catch(() => {});
+  disposeLater(old);
 }
 
 export function registeredProviders(): string[] {
@@ -92,8 +103,8 @@ export function hasProvider(id: string): boolean {
   return registry.has(id);
 }
 
-/** The guarded provider for an id. Loads it (and its SDK) on first use. */
-export function getProvider(id: string): Promise<GuardedProvider> {
+/** Loads a registered provider (and its SDK) once; checks that it is who it says it is. */
+function loadProvider(id: string): Promise<KeyProvider> {
   const entry = registry.get(id);
   if (!entry) {
     return Promise.reject(
@@ -104,73 +115,84 @@ export function getProvider(id: string): Promise<GuardedProvider> {
       ),
     );
   }
-  if (!entry.guarded) {
-    entry.guarded = entry.lazy.load().then(
-      (p) => guardProvider(p, id),
+  if (!entry.loaded) {
+    entry.loaded = entry.lazy.load().then(
+      (p) => {
+        if (p?.id !== id) {
+          throw new SealkitError("E_CONFIG", `provider registered as "${id}" reports id "${p?.id}"`, {
+            details: { provider: id },
+          });
+        }
+        return p;
+      },
       (e) => {
-        entry.guarded = undefined;
+        entry.loaded = undefined;
         throw toProviderError(e, id, "load");
       },
     );
   }
-  return entry.guarded;
+  return entry.loaded;
+}
+
+/** The guarded provider for an id, for sealing and re-keying. Loads it on first use. */
+export function getProvider(id: string): Promise<GuardedProvider> {
+  const entry = registry.get(id);
+  if (entry?.guarded) return entry.guarded;
+  const g = loadProvider(id).then((p) => guardProvider(p, id));
+  if (entry) {
+    entry.guarded = g;
+    g.catch(() => (entry.guarded = undefined));
+  }
+  return g;
+}
+
+/** The unwrap-only guarded provider for an id. Loads it on first use. */
+export function getUnwrapper(id: string): Promise<Unwrapper> {
+  const entry = registry.get(id);
+  if (entry?.unwrapper) return entry.unwrapper;
+  const u = loadProvider(id).then((p) => guardUnwrap(p, id));
+  if (entry) {
+    entry.unwrapper = u;
+    u.catch(() => (entry.unwrapper = undefined));
+  }
+  return u;
 }
 
 /** Disposes every loaded provider (sessions, clients). */
 export async function disposeProviders(): Promise<void> {
-  const loaded = [...registry.values()].map((e) => e.guarded).filter(Boolean) as Promise<GuardedProvider>[];
-  for (const e of registry.values()) e.guarded = undefined;
-  await Promise.allSettled(loaded.map(async (g) => (await g).dispose()));
+  const loaded = [...registry.values()].map((e) => e.loaded).filter(Boolean) as Promise<KeyProvider>[];
+  for (const e of registry.values()) e.loaded = e.guarded = e.unwrapper = undefined;
+  await Promise.allSettled(loaded.map(async (p) => (await p).dispose?.()));
 }
 
-/**
- * Wraps a provider so every invariant is checked in one place:
- * - data keys are 32 bytes going in and coming out;
- * - a record is only handed to the provider whose id it names;
- * - every error leaves as a `SealkitError` with a code.
- */
-export function guardProvider(p: KeyProvider, expectedId = p.id): GuardedProvider {
+function checkId(p: KeyProvider, expectedId: string): void {
   if (p.id !== expectedId) {
     throw new SealkitError("E_CONFIG", `provider registered as "${expectedId}" reports id "${p.id}"`, {
       details: { provider: expectedId },
     });
   }
-  const checkRecord = (r: WrappedKey) => {
-    /* Precondition: the record belongs to this provider. */
-    if (r.provider !== p.id) {
-      throw new SealkitError("E_CONFIG", `wrapped key of provider "${r.provider}" handed to provider "${p.id}"`, {
-        details: { provider: p.id, keyRef: r.keyRef },
-      });
-    }
-  };
-  const record = (res: WrapResult, keyRef: string, context: WrapContext): WrappedKey => {
-    /* Postcondition: a non-empty wrapped key. */
-    if (!(res?.wrapped instanceof Uint8Array) || res.wrapped.length === 0) {
-      throw new SealkitError("E_PROVIDER", `provider "${p.id}" returned no wrapped key`, { details: { provider: p.id } });
-    }
-    return Object.freeze({
-      provider: p.id,
-      keyRef: res.keyRef ?? keyRef,
-      wrapped: toBase64(res.wrapped),
-      context: Object.freeze({ ...context }),
+}
+
+/* Precondition: a record is only handed to the provider it names. */
+function checkRecord(id: string, r: WrappedKey): void {
+  if (r.provider !== id) {
+    throw new SealkitError("E_CONFIG", `wrapped key of provider "${r.provider}" handed to provider "${id}"`, {
+      details: { provider: id, keyRef: r.keyRef },
     });
-  };
+  }
+}
+
+/**
+ * The unwrap half of the guard, kept separate so the runtime bundles no wrap code:
+ * records only go to the provider they name, the result is exactly a 32-byte data key,
+ * and every error leaves as a `SealkitError`.
+ */
+export function guardUnwrap(p: KeyProvider, expectedId = p.id): Unwrapper {
+  checkId(p, expectedId);
   return {
     id: p.id,
-    canRewrap: typeof p.rewrap === "function",
-    async wrapKey(dataKey, call) {
-      /* Precondition: a 32-byte data key. */
-      if (!(dataKey instanceof Uint8Array) || dataKey.length !== KEY_BYTES) {
-        throw new RangeError(`dataKey: expected ${KEY_BYTES} bytes`);
-      }
-      try {
-        return record(await p.wrap(dataKey, call), call.keyRef, call.context);
-      } catch (e) {
-        throw toProviderError(e, p.id, "wrap", call.keyRef);
-      }
-    },
     async unwrapKey(r, signal) {
-      checkRecord(r);
+      checkRecord(p.id, r);
       let out: Uint8Array;
       try {
         out = await p.unwrap(wrappedBytes(r), { keyRef: r.keyRef, context: r.context, ...(signal ? { signal } : {}) });
@@ -186,8 +208,45 @@ export function guardProvider(p: KeyProvider, expectedId = p.id): GuardedProvide
       }
       return out;
     },
+  };
+}
+
+/**
+ * Wraps a provider so every invariant is checked in one place:
+ * - data keys are 32 bytes going in and coming out;
+ * - a record is only handed to the provider whose id it names;
+ * - every error leaves as a `SealkitError` with a code.
+ */
+export function guardProvider(p: KeyProvider, expectedId = p.id): GuardedProvider {
+  const unwrapper = guardUnwrap(p, expectedId);
+  const record = (res: WrapResult, keyRef: string, context: WrapContext): WrappedKey => {
+    /* Postcondition: a non-empty wrapped key. */
+    if (!(res?.wrapped instanceof Uint8Array) || res.wrapped.length === 0) {
+      throw new SealkitError("E_PROVIDER", `provider "${p.id}" returned no wrapped key`, { details: { provider: p.id } });
+    }
+    return Object.freeze({
+      provider: p.id,
+      keyRef: res.keyRef ?? keyRef,
+      wrapped: toBase64(res.wrapped),
+      context: Object.freeze({ ...context }),
+    });
+  };
+  return {
+    ...unwrapper,
+    canRewrap: typeof p.rewrap === "function",
+    async wrapKey(dataKey, call) {
+      /* Precondition: a 32-byte data key. */
+      if (!(dataKey instanceof Uint8Array) || dataKey.length !== KEY_BYTES) {
+        throw new RangeError(`dataKey: expected ${KEY_BYTES} bytes`);
+      }
+      try {
+        return record(await p.wrap(dataKey, call), call.keyRef, call.context);
+      } catch (e) {
+        throw toProviderError(e, p.id, "wrap", call.keyRef);
+      }
+    },
     async rewrapKey(r, toKeyRef, signal) {
-      checkRecord(r);
+      checkRecord(p.id, r);
       if (!p.rewrap) {
         throw new SealkitError("E_CONFIG", `provider "${p.id}" cannot re-wrap on the server`, { details: { provider: p.id } });
       }
@@ -236,7 +295,7 @@ export async function unwrapFirst(
   const errors: SealkitError[] = [];
   for (const [index, r] of records.entries()) {
     try {
-      const p = await getProvider(r.provider);
+      const p = await getUnwrapper(r.provider);
       return { dataKey: await p.unwrapKey(r, signal), index };
     } catch (e) {
       errors.push(toProviderError(e, r.provider, "unwrap", r.keyRef));

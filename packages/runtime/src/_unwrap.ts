@@ -1,4 +1,4 @@
-import { type KeyRecord, SealkitError, type WrappedKey, getProvider, isSealkitError } from "@sealkit/envelope";
+import { type KeyRecord, SealkitError, type WrappedKey, getUnwrapper, isSealkitError } from "@sealkit/envelope";
 import type { Settings } from "./_config.js";
 import { emit } from "./_events.js";
 import type { StoreState } from "./_state.js";
@@ -52,7 +52,7 @@ const sleep = (ms: number, background: boolean) =>
 
 /** One provider call with a per-attempt timeout. A data key that arrives too late is wiped. */
 function callOnce(k: WrappedKey, ms: number, background: boolean): Promise<Uint8Array> {
-  return getProvider(k.provider).then(
+  return getUnwrapper(k.provider).then(
     (p) =>
       new Promise<Uint8Array>((resolve, reject) => {
         const ac = new AbortController();
@@ -121,7 +121,7 @@ export async function unwrapWithRetry(
         emit(s, "unwrap.success", { ...base, durationMs: s.clock() - started });
         return { key, index: i };
       } catch (e) {
-        // getProvider and the provider guard turn every failure into a SealkitError.
+        // getUnwrapper and the provider guard turn every failure into a SealkitError.
         const err = e as SealkitError;
         const retryable = isRetryable(err);
         emit(s, "unwrap.failure", { ...base, durationMs: s.clock() - started, code: err.code, retryable });
