@@ -38,7 +38,9 @@ const BY_NAME: Readonly<Record<string, ErrorCode>> = {
 const NETWORK_CODES = new Set(["ECONNRESET", "ECONNREFUSED", "EPIPE", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "UND_ERR_SOCKET"]);
 
 /** Where the SDK's default chain looked for credentials, for the E_CREDENTIALS message. */
-export function credentialSources(env: Record<string, string | undefined> = process.env): string {
+export function credentialSources(
+  env: Record<string, string | undefined> = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env ?? {},
+): string {
   const profile = env.AWS_PROFILE || "default";
   const creds = env.AWS_SHARED_CREDENTIALS_FILE || "~/.aws/credentials";
   const config = env.AWS_CONFIG_FILE || "~/.aws/config";

@@ -45,7 +45,8 @@ export function create(options: AwsKmsProviderOptions = {}): KeyProvider {
       return (await full()).wrap(dataKey, call);
     },
     async unwrap(wrapped, call) {
-      if (call.signal && liteEligible(call.keyRef, options, process.env)) {
+      const env = (globalThis as { process?: { env?: Env } }).process?.env;
+      if (call.signal && env && liteEligible(call.keyRef, options, env)) {
         const { liteDecrypt } = await import("./lite.js");
         return liteDecrypt(wrapped, call);
       }
