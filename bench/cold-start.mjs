@@ -3,7 +3,8 @@
  * getting all N values. Figures per (latency, N, contender), medians over the runs: the
  * wall time from spawn to "all values in memory", the same minus a bare Node process, the
  * bundle's import time, and the key-service calls. Contenders run interleaved, round by
- * round, so machine noise spreads over all of them.
+ * round, so machine noise spreads over all of them. `sealkit-lean` is Sealkit's bundle
+ * without @aws-sdk/client-kms in it (see lib/fixtures.mjs), not a peer.
  *
  *   node bench/cold-start.mjs            (BENCH_QUICK=1 for fewer runs)
  */
@@ -19,7 +20,7 @@ export const config = () => ({
 });
 
 export async function run(ctx, { runs, ns, latencies } = config()) {
-  const contenders = ["bare", ...CONTENDERS];
+  const contenders = ["bare", ...CONTENDERS, "sealkit-lean"];
   const samples = [];
   for (const latencyMs of latencies) {
     ctx.configure({ latencyMs });
@@ -59,7 +60,7 @@ export async function run(ctx, { runs, ns, latencies } = config()) {
           importMs: round(median(ss.map((s) => s.importMs))),
           handlerMs: round(median(ss.map((s) => s.handlerMs))),
           calls: median(ss.map((s) => s.calls)),
-          vsSealkit: c === "bare" || c === "sealkit" ? undefined : round(ratio(over, sealkit), 2),
+          vsSealkit: c === "bare" || c.startsWith("sealkit") ? undefined : round(ratio(over, sealkit), 2),
         });
       }
     }

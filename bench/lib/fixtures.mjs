@@ -159,10 +159,14 @@ export async function buildFunction(fx, dir, contender, n, { fleet = false } = {
   const name = `${contender}-${n}${fleet ? "-fleet" : ""}`;
   const entry = join(dir, `${name}.entry.mjs`);
   const outfile = join(dir, `${name}.mjs`);
-  const plugins = fleet ? [externalClients] : [];
+  // sealkit-lean: the same build with @aws-sdk/client-kms left out. At run time the provider
+  // reaches the SDK only through a dynamic import on its wrap / non-light path, so the lean
+  // bundle runs alone when credentials come from the environment: it shows what keeping the
+  // SDK out of function bundles would save.
+  const plugins = fleet || contender === "sealkit-lean" ? [externalClients] : [];
   let source;
   let via;
-  if (contender === "sealkit") {
+  if (contender === "sealkit" || contender === "sealkit-lean") {
     const plugin = await sealkitPlugin(fx, dir);
     if (plugin) {
       source = sealkitEntry(n);
@@ -201,7 +205,7 @@ export async function buildFunction(fx, dir, contender, n, { fleet = false } = {
       logLevel: "silent",
     });
   } catch (e) {
-    if (contender !== "sealkit" || via !== "plugin") throw e;
+    if (!contender.startsWith("sealkit") || via !== "plugin") throw e;
     // The plugin is another engineer's work in progress: fall back, and say so.
     pluginState = { error: `@sealkit/plugin build failed: ${String(e?.message ?? e).split("\n")[0].slice(0, 200)}` };
     return buildFunction(fx, dir, contender, n, { fleet });
