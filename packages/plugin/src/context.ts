@@ -8,7 +8,7 @@ import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, relative } from "node:path";
 import { SealkitError, type StoreFile, isSealkitError } from "@sealkit/envelope";
-import { didYouMeanHint, readStoreFile } from "@sealkit/store";
+import { assertNoLeaks, didYouMeanHint, ensureProviders, readStoreFile, scanStoreForLeaks } from "@sealkit/store";
 import MagicString from "magic-string";
 import { keyModuleSource, parseVirtualId, runtimeProxySource, secretModuleId, secretModuleSource } from "./codegen.js";
 import { dtsSource } from "./dts.js";
@@ -58,6 +58,8 @@ export interface SealkitContext {
   writeManifest(outputs: readonly OutputSecrets[], defaultDir: string): Promise<Manifest | undefined>;
   /** Writes the `.d.ts` of secret names when enabled and the store exists; true when the file changed. */
   writeDts(): Promise<boolean>;
+  /** With the `scan` option: throws E_LEAK when a plaintext value appears under `outDir`. */
+  scanOutput(outDir: string): Promise<void>;
 }
 
 export function createContext(userOptions: Options = {}): SealkitContext {
@@ -153,6 +155,16 @@ export function createContext(userOptions: Options = {}): SealkitContext {
       await mkdir(dirname(path), { recursive: true });
       await writeFile(path, `${JSON.stringify(manifest, null, 2)}\n`);
       return manifest;
+    },
+    async scanOutput(outDir) {
+      if (options.scan === false || options.store instanceof SealkitError) return;
+      const s = await store();
+      await ensureProviders(
+        s.keys.map((k) => k.provider),
+        options.store,
+        [`${options.root}/package.json`, import.meta.url],
+      );
+      assertNoLeaks(await scanStoreForLeaks(options.store, outDir, options.scan));
     },
     async writeDts() {
       if (options.dts === false || options.store instanceof SealkitError || !existsSync(options.store)) return false;

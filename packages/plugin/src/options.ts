@@ -34,6 +34,13 @@ export interface Options {
   allowBrowser?: boolean;
   /** Directory relative paths start from. Default: the working directory. */
   root?: string;
+  /**
+   * At the end of a build, open every value of the store and fail the build (E_LEAK) if
+   * any appears in the output directory, raw, base64, base64url, hex or URL-encoded. Needs
+   * unwrap rights on a master key, so it is off by default (builds need no key rights).
+   * `{ minLength }` skips values shorter than that (default 8 bytes).
+   */
+  scan?: boolean | { minLength?: number };
 }
 
 export interface ResolvedOptions {
@@ -45,6 +52,7 @@ export interface ResolvedOptions {
   include: FilterPattern;
   exclude: FilterPattern;
   allowBrowser: boolean;
+  scan: false | { minLength?: number };
 }
 
 export const DEFAULT_INCLUDE: RegExp = /\.[cm]?[jt]sx?$/;
@@ -68,6 +76,7 @@ export function resolveOptions(o: Options = {}, hasTsconfig: (root: string) => b
     include: o.include ?? DEFAULT_INCLUDE,
     exclude: o.exclude ?? DEFAULT_EXCLUDE,
     allowBrowser: o.allowBrowser === true,
+    scan: resolveScan(o.scan),
   };
 }
 
@@ -95,4 +104,13 @@ export function matchesFilter(id: string, include: FilterPattern, exclude: Filte
   const test = (p: FilterPattern) =>
     (Array.isArray(p) ? p : [p]).some((x: string | RegExp) => (typeof x === "string" ? matchesGlob(id, resolve(x)) || matchesGlob(id, x) : x.test(id)));
   return test(include) && !test(exclude);
+}
+
+function resolveScan(v: Options["scan"]): ResolvedOptions["scan"] {
+  if (v === undefined || v === false) return false;
+  if (v === true) return {};
+  if (typeof v === "object" && v !== null && (v.minLength === undefined || (Number.isInteger(v.minLength) && v.minLength >= 1))) {
+    return v.minLength === undefined ? {} : { minLength: v.minLength };
+  }
+  throw new SealkitError("E_CONFIG", "sealkit plugin: `scan` must be true, false or { minLength: <positive integer> }");
 }

@@ -82,11 +82,13 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (opt
       },
       async writeBundle(out: OutputOptionsLike, bundle: BundleLike) {
         await ctx.writeManifest(rollupOutputs(out, bundle), outDirOf(out));
+        await ctx.scanOutput(outDirOf(out));
       },
     } as never,
     rollup: {
       async writeBundle(out: OutputOptionsLike, bundle: BundleLike) {
         await ctx.writeManifest(rollupOutputs(out, bundle), outDirOf(out));
+        await ctx.scanOutput(outDirOf(out));
       },
     } as never,
     webpack(compiler) {
@@ -178,6 +180,11 @@ function webpackLike(ctx: SealkitContext, compiler: WebpackLikeCompiler): void {
       for (const f of chunk.files) if (JS_OUTPUT.test(f)) outputs.push({ file: resolve(outDir, f), secrets: names });
     }
     await ctx.writeManifest(outputs, outDir);
+    try {
+      await ctx.scanOutput(outDir);
+    } catch (e) {
+      compilation.errors.push(e);
+    }
   });
 }
 
@@ -250,6 +257,14 @@ function setupEsbuild(ctx: SealkitContext, build: PluginBuild): void {
     const outDir = opts.outdir ? resolve(root, opts.outdir) : opts.outfile ? dirname(resolve(root, opts.outfile)) : root;
     if (opts.write !== false || ctx.options.manifest) await ctx.writeManifest(outputs, outDir);
     if (!wantedMetafile) delete (result as { metafile?: Metafile }).metafile;
+    if (opts.write !== false) {
+      try {
+        await ctx.scanOutput(outDir);
+      } catch (e) {
+        return { errors: [esbuildMessage(e)] };
+      }
+    }
+    return undefined;
   });
 }
 

@@ -61,3 +61,4 @@ export {
   wrapUnderAll,
 } from "./ops.js";
 export { didYouMean, didYouMeanHint } from "./suggest.js";
+export { ensureProviders } from "./providers.js";
