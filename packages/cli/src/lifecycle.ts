@@ -1,6 +1,7 @@
 import { SealkitError } from "@sealkit/envelope";
 import type { CurrentKeyRef, MasterKey } from "@sealkit/store";
 import { allValues } from "./args.js";
+import { providerModule } from "./providers.js";
 
 /**
  * What a provider package may export for `rekey` and `rotate`: the reference to wrap under
@@ -15,7 +16,7 @@ export const currentKeyRef: CurrentKeyRef = async (k) => {
   if (k.provider === "local") return k.keyRef;
   let mod: Partial<ProviderCurrentKeyRef>;
   try {
-    mod = (await import(`@sealkit/${k.provider}`)) as Partial<ProviderCurrentKeyRef>;
+    mod = (await providerModule(k.provider)) as Partial<ProviderCurrentKeyRef>;
   } catch {
     return k.keyRef;
   }

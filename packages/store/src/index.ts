@@ -61,4 +61,4 @@ export {
   wrapUnderAll,
 } from "./ops.js";
 export { didYouMean, didYouMeanHint } from "./suggest.js";
-export { ensureProviders } from "./providers.js";
+export { ensureProviders, importProviderModule } from "./providers.js";

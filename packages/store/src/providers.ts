@@ -22,22 +22,27 @@ export async function ensureProviders(
       continue;
     }
     if (hasProvider(id)) continue;
-    const spec = `@sealkit/${id}`;
-    let file: string | undefined;
-    for (const base of resolveFrom) {
-      try {
-        file = createRequire(base).resolve(spec);
-        break;
-      } catch {
-        // try the next place
-      }
-    }
-    if (!file) {
-      throw new SealkitError("E_CONFIG", `unknown key provider "${id}": install ${spec}`, { details: { provider: id } });
-    }
-    await import(pathToFileURL(file).href);
+    await importProviderModule(id, resolveFrom);
     if (!hasProvider(id)) {
-      throw new SealkitError("E_CONFIG", `${spec} did not register a provider with id "${id}"`, { details: { provider: id } });
+      throw new SealkitError("E_CONFIG", `@sealkit/${id} did not register a provider with id "${id}"`, { details: { provider: id } });
     }
   }
+}
+
+/**
+ * Imports package `@sealkit/<id>` (which registers the provider and may export CLI hooks:
+ * `initKeys`, `policy`, `currentKeyRef`), resolved from each of `resolveFrom` in turn.
+ */
+export async function importProviderModule(id: string, resolveFrom: readonly string[]): Promise<Record<string, unknown>> {
+  const spec = `@sealkit/${id}`;
+  for (const base of resolveFrom) {
+    let file: string;
+    try {
+      file = createRequire(base).resolve(spec);
+    } catch {
+      continue; // try the next place
+    }
+    return (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+  }
+  throw new SealkitError("E_CONFIG", `unknown key provider "${id}": install ${spec}`, { details: { provider: id } });
 }

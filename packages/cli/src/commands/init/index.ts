@@ -5,7 +5,7 @@ import { type MasterKey, initStore, resolveStorePath, storeExists } from "@sealk
 import { defineCommand } from "citty";
 import { allValues, commonArgs } from "../../args.js";
 import { createOut } from "../../output.js";
-import { ensureProviders } from "../../providers.js";
+import { ensureProviders, providerModule } from "../../providers.js";
 
 /**
  * What a provider package may export to take part in `sealkit init`: it turns the
@@ -38,7 +38,7 @@ export default defineCommand({
       masterKeys = await initLocal(path, keys, notes);
     } else {
       await ensureProviders([provider], path);
-      const mod = (await import(`@sealkit/${provider}`)) as Partial<ProviderInit>;
+      const mod = (await providerModule(provider)) as Partial<ProviderInit>;
       if (typeof mod.initKeys === "function") {
         const r = await mod.initKeys({ keys, rawArgs: [...rawArgs] });
         masterKeys = r.masterKeys;

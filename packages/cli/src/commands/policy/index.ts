@@ -3,6 +3,7 @@ import { type PolicyHook, type PolicyOutput, SealkitError } from "@sealkit/envel
 import { defineCommand } from "citty";
 import { allValues } from "../../args.js";
 import { createOut } from "../../output.js";
+import { providerModule } from "../../providers.js";
 import { localPolicy } from "./local.js";
 import { DEFAULT_MANIFEST, readManifest } from "./manifest.js";
 
@@ -23,9 +24,9 @@ async function policyHook(id: string): Promise<PolicyHook | undefined> {
   if (id === "local") return localPolicy;
   let mod: { policy?: unknown };
   try {
-    mod = (await import(`@sealkit/${id}`)) as { policy?: unknown };
+    mod = await providerModule(id);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ERR_MODULE_NOT_FOUND" && String((e as Error).message).includes(`@sealkit/${id}`)) {
+    if ((e as SealkitError).code === "E_CONFIG") {
       throw new SealkitError("E_CONFIG", `the manifest names key provider "${id}": install @sealkit/${id}`, { details: { provider: id } });
     }
     throw e;
