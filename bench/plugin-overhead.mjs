@@ -1,25 +1,42 @@
 #!/usr/bin/env node
 /**
  * Plugin overhead: the same 2,000-module project (200 modules call `secret()`) built with
- * and without @sealkit/plugin, by esbuild, Rollup and Vite. Prints medians and ratios.
+ * and without @sealkit/plugin, by esbuild, Rollup and Vite.
  *
- *   pnpm build && node bench/plugin-overhead.mjs [--runs 7] [--only esbuild,rollup,vite]
+ *   pnpm build && node bench/plugin-overhead.mjs [--runs 15] [--warmup 2] [--only esbuild,rollup,vite] [--json file]
+ *
+ * Method (the machine is shared, so wall time alone is not trusted):
+ * - `--warmup` untimed builds of each kind first (module loading, JIT, OS file cache);
+ * - then plain and plugin builds strictly alternate (A B A B …), so drift hits both alike;
+ * - wall time and CPU time are taken per build. CPU is this process (`process.cpuUsage()`,
+ *   which covers Rollup's and Rolldown's native threads) plus esbuild's service process
+ *   (utime + stime from /proc, Linux only), i.e. work done, which load inflates far less
+ *   than wall time;
+ * - medians of each, the median of per-pair ratios (each plugin build against the plain
+ *   build next to it), and the load average before and after each bundler.
  *
  * Targets (docs/benchmarks.md): esbuild ≤ 1.25×, Vite/Rollup ≤ 1.1×.
  * The fixture lives in a temp dir whose node_modules links to bench/node_modules.
  */
 import { randomBytes } from "node:crypto";
+import { readFileSync, readdirSync } from "node:fs";
 import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values: args } = parseArgs({
-  options: { runs: { type: "string", default: "7" }, only: { type: "string", default: "esbuild,rollup,vite" } },
+  options: {
+    runs: { type: "string", default: "15" },
+    warmup: { type: "string", default: "2" },
+    only: { type: "string", default: "esbuild,rollup,vite" },
+    json: { type: "string" },
+  },
 });
 const RUNS = Number(args.runs);
+const WARMUP = Number(args.warmup);
 const ONLY = new Set(args.only.split(","));
 const MODULES = 2000;
 const CALLERS = 200;
@@ -70,9 +87,9 @@ const entryTs = await fixture("ts");
 const entryJs = await fixture("js");
 const quiet = { manifest: join(dir, "out", "manifest.json"), dts: false, root: dir };
 
+const esbuild = ONLY.has("esbuild") ? await import("esbuild") : undefined;
 const builders = {
   async esbuild(withPlugin) {
-    const esbuild = await import("esbuild");
     await esbuild.build({
       entryPoints: [entryTs],
       bundle: true,
@@ -106,33 +123,85 @@ const builders = {
   },
 };
 
+/** CPU seconds (user + system) of the child processes of this one: esbuild's service. */
+const TICK = 100; // USER_HZ on Linux
+function childCpuMs() {
+  let ms = 0;
+  try {
+    for (const t of readdirSync("/proc/self/task")) {
+      const kids = readFileSync(`/proc/self/task/${t}/children`, "utf8").trim().split(/\s+/).filter(Boolean);
+      for (const pid of kids) {
+        const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+        const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+        ms += ((Number(f[11]) + Number(f[12])) * 1000) / TICK; // utime, stime (fields 14, 15)
+      }
+    }
+  } catch {
+    return Number.NaN;
+  }
+  return ms;
+}
+function cpuNow() {
+  const u = process.cpuUsage();
+  return { self: (u.user + u.system) / 1000, child: childCpuMs() };
+}
+
 const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
+  const s = [...xs].filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
+  if (s.length === 0) return Number.NaN;
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
+const load = () => loadavg().map((x) => x.toFixed(2)).join(" ");
+
+async function timed(run, withPlugin) {
+  const c0 = cpuNow();
+  const t0 = performance.now();
+  await run(withPlugin);
+  const wall = performance.now() - t0;
+  const c1 = cpuNow();
+  return { wall, cpu: c1.self - c0.self + (c1.child - c0.child), cpuNode: c1.self - c0.self };
+}
 
 const results = [];
+console.log(`node ${process.version}, ${MODULES} modules (${CALLERS} call secret()), ${RUNS} pairs after ${WARMUP} warm-up pairs`);
 try {
   for (const [name, run] of Object.entries(builders)) {
     if (!ONLY.has(name)) continue;
-    await run(false); // warm up both paths (module loading, JIT)
-    await run(true);
+    const loadBefore = load();
+    for (let i = 0; i < WARMUP; i++) {
+      await run(false);
+      await run(true);
+    }
     const plain = [];
     const plugged = [];
     for (let i = 0; i < RUNS; i++) {
-      // Alternate so drift on a shared machine hits both sides alike.
-      for (const withPlugin of i % 2 ? [true, false] : [false, true]) {
-        const t0 = performance.now();
-        await run(withPlugin);
-        (withPlugin ? plugged : plain).push(performance.now() - t0);
-      }
+      // A B A B …: each plugin build follows the plain build it is compared with.
+      plain.push(await timed(run, false));
+      plugged.push(await timed(run, true));
     }
-    const r = { bundler: name, plainMs: median(plain), pluginMs: median(plugged) };
-    r.ratio = r.pluginMs / r.plainMs;
+    const pick = (xs, k) => xs.map((x) => x[k]);
+    const r = {
+      bundler: name,
+      plainMs: median(pick(plain, "wall")),
+      pluginMs: median(pick(plugged, "wall")),
+      ratio: median(plain.map((p, i) => plugged[i].wall / p.wall)),
+      plainCpuMs: median(pick(plain, "cpu")),
+      pluginCpuMs: median(pick(plugged, "cpu")),
+      cpuRatio: median(plain.map((p, i) => plugged[i].cpu / p.cpu)),
+      nodeCpuExtraMs: median(plain.map((p, i) => plugged[i].cpuNode - p.cpuNode)),
+      loadBefore,
+      loadAfter: load(),
+    };
     results.push(r);
-    console.log(`${name.padEnd(8)} plain ${r.plainMs.toFixed(0).padStart(6)} ms   plugin ${r.pluginMs.toFixed(0).padStart(6)} ms   ratio ${r.ratio.toFixed(3)}×`);
+    const f = (x) => x.toFixed(0).padStart(6);
+    console.log(
+      `${name.padEnd(8)} wall ${f(r.plainMs)} → ${f(r.pluginMs)} ms  ratio ${r.ratio.toFixed(3)}×  |  cpu ${f(r.plainCpuMs)} → ${f(r.pluginCpuMs)} ms  ratio ${r.cpuRatio.toFixed(3)}×  |  load ${r.loadBefore} → ${r.loadAfter}`,
+    );
   }
 } finally {
   await rm(dir, { recursive: true, force: true });
 }
-console.log(JSON.stringify({ modules: MODULES, callers: CALLERS, runs: RUNS, node: process.version, results }));
+const summary = { modules: MODULES, callers: CALLERS, runs: RUNS, warmup: WARMUP, node: process.version, date: new Date().toISOString(), results };
+console.log(JSON.stringify(summary));
+if (args.json) await writeFile(args.json, `${JSON.stringify(summary, null, 2)}\n`);
