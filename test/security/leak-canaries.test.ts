@@ -262,7 +262,7 @@ describe("plugin builds and runtime reads", () => {
     const flipped = (ct[0] === "A" ? "B" : "A") + ct.slice(1);
     const tamperedFile = join(dir, "dist-esbuild/tampered.mjs");
     writeFileSync(tamperedFile, code.replace(ct, flipped));
-    const cases = [
+    const cases: { label: string; file: string; which: string; env: Record<string, string>; code: string }[] = [
       { label: "wrong key", file: esbuildOut, which: "read", env: { SEALKIT_LOCAL_KEY: toBase64(Buffer.alloc(32, 9)) }, code: "E_KEY_PINNING" },
       { label: "tampered", file: tamperedFile, which: "read", env: {}, code: "E_AUTH" },
       { label: "unknown", file: esbuildOut, which: "not-in-bundle", env: {}, code: "E_NOT_FOUND" },

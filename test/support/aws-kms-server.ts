@@ -14,7 +14,7 @@
  *   another region is `NotFoundException`, as from a real regional endpoint. One server can
  *   therefore play several regions, and one region can be taken down (`setRegionDown`).
  * - Faults on demand: disabled keys, access denied, throttling (a rate and/or a quota in
- *   requests per second), added latency, 5xx and connection resets.
+ *   requests per second), added latency, 5xx, connection resets and requests never answered.
  * - Errors are AWS-shaped (`{"__type": "...", "message": "..."}` with the right status), so
  *   the SDK raises the matching modeled exception classes.
  *
@@ -53,7 +53,8 @@ export interface KeyInfo {
   multiRegion: boolean;
 }
 
-export type FaultKind = "ThrottlingException" | "KMSInternalException" | "DependencyTimeoutException" | "reset" | "http503";
+/** `hang`: the request is read and never answered (the socket stays open until the client gives up or the server closes). */
+export type FaultKind = "ThrottlingException" | "KMSInternalException" | "DependencyTimeoutException" | "reset" | "http503" | "hang";
 
 export interface KmsServer {
   url: string;
@@ -352,6 +353,7 @@ export async function startKmsServer(options: KmsServerOptions = {}): Promise<Km
     res.end(text);
   };
   const sendFault = (res: ServerResponse, kind: FaultKind) => {
+    if (kind === "hang") return;
     if (kind === "reset") {
       res.socket?.destroy();
       return;
