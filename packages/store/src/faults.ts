@@ -1,6 +1,7 @@
 /**
  * Fault-injection points for crash-safety tests. When `SEALKIT_FAULT` names a step, the
- * process kills itself with SIGKILL at that step, exactly as a crash or `kill -9` would.
+ * process kills itself with SIGKILL at that step, exactly as a crash or `kill -9` would;
+ * `SEALKIT_FAULT=<step>:<ERRNO>` throws that errno there instead (a simulated full disk).
  * Off (a no-op) unless the variable is set; never set it in production.
  */
 export const FAULT_POINTS = [
@@ -26,5 +27,12 @@ export const FAULT_POINTS = [
 export type FaultPoint = (typeof FAULT_POINTS)[number];
 
 export function faultPoint(step: FaultPoint): void {
-  if (process.env.SEALKIT_FAULT === step) process.kill(process.pid, "SIGKILL");
+  const fault = process.env.SEALKIT_FAULT;
+  if (fault === step) process.kill(process.pid, "SIGKILL");
+  // `<step>:<ERRNO>` (e.g. `temp-written:ENOSPC`) throws that file-system error instead, as a
+  // full disk or a failing device would at that step.
+  else if (fault?.startsWith(`${step}:`)) {
+    const errno = fault.slice(step.length + 1);
+    if (/^E[A-Z]+$/.test(errno)) throw Object.assign(new Error(`${errno}: injected at ${step}`), { code: errno, syscall: "write" });
+  }
 }
