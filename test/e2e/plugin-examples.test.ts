@@ -82,7 +82,10 @@ describe.each(CASES)("example built with $name", (c) => {
   });
 
   it("no plaintext in the output or its source maps; only referenced envelopes; one data-key record", async () => {
-    const files = (await readdir(outDir)).map((f) => join(outDir, f));
+    // Recursive: Vite puts the runtime's lazily imported development fallback in assets/.
+    const files = (await readdir(outDir, { recursive: true, withFileTypes: true }))
+      .filter((d) => d.isFile())
+      .map((d) => join(d.parentPath, d.name));
     expect(files.some((f) => f.endsWith(".map"))).toBe(true);
     for (const f of files) {
       const text = await readFile(f, "utf8");
