@@ -1,12 +1,12 @@
 /**
  * A fleet worker: many simulated cold starts of one contender in this process, `concurrency`
- * at a time. A simulated cold start imports a fresh instance of the function bundle (a new
- * module URL, so all module state is new: SDK clients and their connections, caches,
- * Sealkit's runtime state and provider registry, whose realm-wide globals are dropped first)
- * and gets its N values. What is shared, and so not counted, is the code of the two AWS SDK
- * clients and of the Encryption SDK, which the fleet bundles keep external and this worker
- * loads before the start signal: the fleet figure is about the key service's quota, not
- * about code loading (the cold-start benchmark measures that).
+ * at a time. Each simulated cold start has its own fresh instance of the function bundle
+ * (a new module URL, so all module state is new: SDK clients and their connections, caches,
+ * Sealkit's runtime state and provider registry, whose realm-wide globals are dropped before
+ * each import) and calls its handler for the N values. Code loading is not part of the
+ * figure (the cold-start benchmark measures it): the instances are imported before the start
+ * signal, and the code of the two AWS SDK clients and of the Encryption SDK, which the fleet
+ * bundles keep external, is shared. The fleet figure is about the key service's quota.
  *
  * No new cold start begins after `stopAt` (the fleet's time budget); those not begun are
  * reported as not started.
@@ -25,18 +25,19 @@ const n = Number(nText);
 const require = createRequire(new URL("../package.json", import.meta.url));
 for (const m of ["@aws-sdk/client-kms", "@aws-sdk/client-secrets-manager", "@aws-crypto/client-node"]) await import(pathToFileURL(require.resolve(m)).href);
 
-let importing = Promise.resolve();
-/** Imports a fresh module instance. Serialised, so each evaluates against clean globals. */
-function freshInstance(i) {
-  const next = importing.then(() => {
-    for (const s of Object.getOwnPropertySymbols(globalThis)) {
-      if (s.description?.startsWith("sealkit.")) delete globalThis[s];
-    }
-    return import(`${pathToFileURL(bundle).href}?start=${i}`);
-  });
-  importing = next.catch(() => {});
-  return next;
+/**
+ * Fresh module instances, imported one after another before the start signal, each against
+ * clean realm-wide globals (Sealkit keeps its runtime state and provider registry under
+ * `Symbol.for("sealkit.…")`, captured when the module is evaluated).
+ */
+const instances = [];
+for (let i = 0; i < count; i++) {
+  for (const s of Object.getOwnPropertySymbols(globalThis)) {
+    if (s.description?.startsWith("sealkit.")) delete globalThis[s];
+  }
+  instances.push(await import(`${pathToFileURL(bundle).href}?start=${i}`));
 }
+const loadedAt = Date.now();
 
 const wait = Number(startAtText) - Date.now();
 if (wait > 0) await new Promise((r) => setTimeout(r, wait));
@@ -48,8 +49,7 @@ async function lane() {
     const i = next++;
     const t0 = performance.now();
     try {
-      const fn = await freshInstance(i);
-      const values = await fn.handler();
+      const values = await instances[i].handler();
       const ok = values.length === n && createHash("sha256").update(values.join("\n")).digest("hex") === expected;
       results.push({ ok, ms: performance.now() - t0, error: ok ? undefined : "E_WRONG_VALUES" });
     } catch (e) {
@@ -68,6 +68,7 @@ process.stdout.write(
     ok: results.filter((r) => r.ok).length,
     errors,
     endedAt: Date.now(),
+    loadedAt,
     ms: results.map((r) => Math.round(r.ms)),
   })}\n`,
 );
