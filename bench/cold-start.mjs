@@ -1,8 +1,8 @@
 /**
  * Cold start: fresh Node processes, each importing one contender's function bundle and
  * getting all N values. Figures per (latency, N, contender), medians over the runs: the
- * wall time from spawn to "all values in memory", the same minus a bare Node process, the
- * bundle's import time, and the key-service calls. Contenders run interleaved, round by
+ * wall time from spawn to "all values in memory", the time over a bare Node process (median
+ * of per-round differences), the bundle's import time, and the key-service calls. Contenders run interleaved, round by
  * round, so machine noise spreads over all of them. `sealkit-lean` is Sealkit's bundle
  * without @aws-sdk/client-kms in it (see lib/fixtures.mjs), not a peer.
  *
@@ -14,7 +14,7 @@ import { median, ratio, round } from "./lib/stats.mjs";
 import { isMain, printTable } from "./lib/report.mjs";
 
 export const config = () => ({
-  runs: SMOKE ? 1 : QUICK ? 2 : 5,
+  runs: SMOKE ? 1 : QUICK ? 2 : 9,
   ns: SMOKE ? [2] : [1, 20, 100],
   latencies: SMOKE ? [0] : [0, 15],
 });
@@ -39,13 +39,15 @@ export async function run(ctx, { runs, ns, latencies } = config()) {
   for (const latencyMs of latencies) {
     for (const n of ns) {
       const pick = (c) => samples.filter((s) => s.contender === c && s.latencyMs === latencyMs && s.n === n);
-      const bareWall = median(pick("bare").map((s) => s.wallMs));
-      const bareDone = median(pick("bare").map((s) => s.doneMs));
-      const sealkit = median(pick("sealkit").map((s) => s.wallMs)) - bareWall;
+      // Time over bare Node: per round, the contender's sample minus the bare sample of the
+      // same round (taken moments before), then the median; pairing cancels slow drift.
+      const bareOf = new Map(pick("bare").map((s) => [s.run, s]));
+      const paired = (ss, k) => median(ss.map((s) => s[k] - (bareOf.get(s.run)?.[k] ?? Number.NaN)));
+      const sealkit = paired(pick("sealkit"), "wallMs");
       for (const c of contenders) {
         const ss = pick(c);
         const wall = median(ss.map((s) => s.wallMs));
-        const over = wall - bareWall;
+        const over = paired(ss, "wallMs");
         rows.push({
           latencyMs,
           n,
@@ -56,7 +58,7 @@ export async function run(ctx, { runs, ns, latencies } = config()) {
           wallMs: round(wall),
           overBareMs: c === "bare" ? 0 : round(over),
           doneMs: round(median(ss.map((s) => s.doneMs))),
-          overBareInProcessMs: c === "bare" ? 0 : round(median(ss.map((s) => s.doneMs)) - bareDone),
+          overBareInProcessMs: c === "bare" ? 0 : round(paired(ss, "doneMs")),
           importMs: round(median(ss.map((s) => s.importMs))),
           handlerMs: round(median(ss.map((s) => s.handlerMs))),
           calls: median(ss.map((s) => s.calls)),
