@@ -127,6 +127,8 @@ const ROWS: Row[] = [
   { area: "CLI", input: "`init --provider azure-key-vault --key http://…` (not https)", code: "E_CONFIG", says: "over https only", run: () => cli(["init", "--provider", "azure-key-vault", "--key", "http://v.vault.azure.net/keys/k", "--store", "n.json"]) },
   { area: "CLI", input: "`init --provider pkcs11 --key pkcs11:token=t` (no object)", code: "E_CONFIG", says: "object=<label> is missing", run: () => cli(["init", "--provider", "pkcs11", "--key", "pkcs11:token=t", "--store", "n.json"]) },
   { area: "CLI", input: "`init --provider local --key …` (local takes no key)", code: "E_INPUT", says: "--provider local takes no --key", run: () => cli(["init", "--provider", "local", "--key", "x", "--store", "n.json"]) },
+  { area: "CLI", input: "`init --store` names a directory", code: "E_INPUT", says: "is a directory: give the path of the store file", run: () => cli(["init", "--store", "a-directory"]) },
+  { area: "CLI", input: "`init --store` in a directory that does not exist", code: "E_NOT_FOUND", says: "does not exist (create it first)", run: () => cli(["init", "--store", "no-such-dir/x.json"]) },
   { area: "CLI", input: "`--store` names a directory", code: "E_IO", says: "EISDIR", run: () => cli(["list", "--store", "a-directory"]) },
   { area: "CLI", input: "`--store` under a path that is a file", code: "E_IO", says: "ENOTDIR", run: () => cli(["list", "--store", "a-file/x.json"]) },
   { area: "CLI", input: "`--store` names a file that is not JSON", code: "E_FORMAT", says: "not valid JSON", run: () => cli(["list", "--store", "a-file"]) },

@@ -149,6 +149,13 @@ async function removeLeftoverTemps(path: string): Promise<void> {
 function ioError(e: unknown, what: string, file: string): SealkitError {
   if (e instanceof SealkitError) return e;
   const code = (e as NodeJS.ErrnoException).code;
-  const hint = code === "ENOSPC" ? " (disk full; the old store is unchanged)" : code === "EACCES" ? " (permission denied)" : "";
+  const hints: Record<string, string> = {
+    ENOSPC: " (disk full; the old store is unchanged)",
+    EACCES: " (permission denied)",
+    EISDIR: " (that is a directory: give the path of the store file)",
+    ENOTDIR: " (a part of that path is a file, not a directory)",
+    ENOENT: " (its directory does not exist: create it first)",
+  };
+  const hint = (code && hints[code]) ?? "";
   return new SealkitError("E_IO", `${what}: ${code ?? (e as Error).message}${hint}`, { cause: e, details: { file, errno: code } });
 }

@@ -1,4 +1,4 @@
-import { appendFile, readFile } from "node:fs/promises";
+import { appendFile, readFile, stat } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 import { SealkitError } from "@sealkit/envelope";
 import { type MasterKey, initStore, resolveStorePath, storeExists } from "@sealkit/store";
@@ -25,6 +25,17 @@ export default defineCommand({
   async run({ args, rawArgs }) {
     const out = createOut(Boolean(args.json));
     const path = resolveStorePath(args.store);
+    const dirStat = await stat(dirname(path)).catch(() => undefined);
+    if (!dirStat?.isDirectory()) {
+      throw new SealkitError("E_NOT_FOUND", `cannot create ${path}: directory ${dirname(path)} does not exist (create it first)`, {
+        details: { file: path },
+      });
+    }
+    if ((await stat(path).catch(() => undefined))?.isDirectory()) {
+      throw new SealkitError("E_INPUT", `--store ${path} is a directory: give the path of the store file, e.g. ${join(path, "sealkit.secrets.json")}`, {
+        details: { file: path },
+      });
+    }
     if (await storeExists(path)) {
       throw new SealkitError("E_CONFIG", `a store already exists at ${path}; refusing to overwrite it (use --store for another)`, {
         details: { file: path },
