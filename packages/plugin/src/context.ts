@@ -15,7 +15,8 @@ import { dtsSource } from "./dts.js";
 import { buildError } from "./errors.js";
 import { type Manifest, type OutputSecrets, manifestOf } from "./manifest.js";
 import { type Options, type ResolvedOptions, resolveOptions } from "./options.js";
-import { type SecretRef, mentionsRuntime, scanModuleAsync } from "./scan.js";
+import { quickScan } from "./quick-scan.js";
+import { type SecretRef, mentionsRuntime, parserOptions, scanModule } from "./scan.js";
 
 export interface Analysis {
   /** Distinct names this module reads, in order of first use. */
@@ -24,6 +25,7 @@ export interface Analysis {
   readonly commonjs: boolean;
   readonly registered: ReadonlySet<string>;
   readonly insertAt: number;
+  readonly appendAt?: number | undefined;
 }
 
 /** What a bundle is built for; `browser` bundles may not carry secrets unless allowed. */
@@ -33,7 +35,13 @@ export interface Target {
 
 export interface TransformOutput {
   code: string;
-  map: ReturnType<MagicString["generateMap"]>;
+  /** The source map of the change (made on first read). */
+  readonly map: ReturnType<MagicString["generateMap"]>;
+  /**
+   * True when the change only added text at a line end, so every original character kept
+   * its line and column: a bundler can take `map: null` (no change to the mappings).
+   */
+  readonly inPlace: boolean;
 }
 
 export interface SealkitContext {
@@ -75,14 +83,15 @@ export function createContext(userOptions: Options = {}): SealkitContext {
 
   async function analyze(code: string, id: string, target?: Target): Promise<Analysis> {
     const file = cleanId(id);
-    const scan = await scanModuleAsync(code, file);
+    // Most files take the quick path (oxc's module record, no JavaScript AST); the rest the full scan.
+    const scan = quickScan(code, file, parserOptions(file)) ?? scanModule(code, file);
     const first = scan.problems[0];
     if (first) {
       const why = first.kind === "syntax" ? `cannot parse this file to look for secret() calls: ${first.message}` : first.message;
       throw buildError(why, code, file, first.start, first.end);
     }
     if (scan.refs.length === 0) {
-      return { names: [], storeId: undefined, commonjs: scan.commonjs, registered: scan.registered, insertAt: scan.insertAt };
+      return { names: [], storeId: undefined, commonjs: scan.commonjs, registered: scan.registered, insertAt: scan.insertAt, appendAt: scan.appendAt };
     }
     const at = (ref: SecretRef, message: string) => buildError(message, code, file, ref.argStart, ref.end - 1);
     const ref0 = scan.refs[0] as SecretRef;
@@ -110,7 +119,7 @@ export function createContext(userOptions: Options = {}): SealkitContext {
       }
       if (!names.includes(ref.name)) names.push(ref.name);
     }
-    return { names, storeId: s.storeId, commonjs: scan.commonjs, registered: scan.registered, insertAt: scan.insertAt };
+    return { names, storeId: s.storeId, commonjs: scan.commonjs, registered: scan.registered, insertAt: scan.insertAt, appendAt: scan.appendAt };
   }
 
   return {
@@ -126,13 +135,31 @@ export function createContext(userOptions: Options = {}): SealkitContext {
       const a = await analyze(code, id, target);
       const missing = a.names.map((n) => secretModuleId(a.storeId as string, n)).filter((m) => !a.registered.has(m));
       if (missing.length === 0) return undefined;
-      const s = new MagicString(code);
       const lines = missing.map((m) => (a.commonjs ? `require(${JSON.stringify(m)});` : `import ${JSON.stringify(m)};`));
       // One line, so no original line moves: source maps stay exact line-for-line.
-      const text = lines.join("");
-      if (a.insertAt > 0) s.appendLeft(a.insertAt, text);
-      else s.prepend(text);
-      return { code: s.toString(), map: s.generateMap({ hires: "boundary", source: cleanId(id), includeContent: true }) };
+      let text = lines.join("");
+      let at = a.insertAt;
+      const inPlace = !a.commonjs && a.appendAt !== undefined;
+      if (inPlace) {
+        // At the end of the runtime import's line: no original character moves at all.
+        at = a.appendAt as number;
+        if (!/;[ \t]*$/.test(code.slice(Math.max(0, at - 64), at))) text = `;${text}`;
+      }
+      const out = code.slice(0, at) + text + code.slice(at);
+      let map: TransformOutput["map"] | undefined;
+      return {
+        code: out,
+        inPlace,
+        get map() {
+          if (!map) {
+            const s = new MagicString(code);
+            if (at > 0) s.appendLeft(at, text);
+            else s.prepend(text);
+            map = s.generateMap({ hires: "boundary", source: cleanId(id), includeContent: true });
+          }
+          return map;
+        },
+      };
     },
     async load(id) {
       const v = parseVirtualId(id);

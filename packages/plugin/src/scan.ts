@@ -36,6 +36,12 @@ export interface ScanResult {
   readonly registered: ReadonlySet<string>;
   /** Offset just after the directive prologue ("use strict", "use client"...), for inserts. */
   readonly insertAt: number;
+  /**
+   * ES modules: the end of the line of an `import … from "@sealkit/runtime"` declaration
+   * (nothing but blanks after it). Imports added there move no original character, so the
+   * change needs no source map. Undefined when there is no such line.
+   */
+  readonly appendAt?: number | undefined;
 }
 
 /** A cheap pre-check before parsing: the file must mention the runtime at all. */
@@ -43,7 +49,7 @@ export function mentionsRuntime(code: string): boolean {
   return code.includes(RUNTIME_MODULE);
 }
 
-function parserOptions(filename: string): ParserOptions {
+export function parserOptions(filename: string): ParserOptions {
   const lang = langOf(filename);
   return { ...(lang ? { lang } : {}), sourceType: /\.c[jt]s$/.test(filename) ? "commonjs" : "unambiguous", preserveParens: false };
 }
@@ -70,8 +76,10 @@ function scanParsed(parsed: ParseResult, code: string): ScanResult {
   const registered = new Set<string>();
   let esm = false;
   let insertAt = 0;
+  const runtimeImportEnds: number[] = [];
   for (const stmt of program.body) {
     if (stmt.type === "ImportDeclaration" || stmt.type.startsWith("Export")) esm = true;
+    if (stmt.type === "ImportDeclaration" && stmt.source.value === RUNTIME_MODULE) runtimeImportEnds.push(stmt.end);
     if (stmt.type === "ImportDeclaration" && stmt.source.value.startsWith(SECRET_MODULE_PREFIX)) registered.add(stmt.source.value);
     if (stmt.type === "ExpressionStatement" && isRequireOf(stmt.expression, SECRET_MODULE_PREFIX, true)) {
       registered.add(((stmt.expression as CallLike).arguments[0] as { value: string }).value);
@@ -144,7 +152,27 @@ function scanParsed(parsed: ParseResult, code: string): ScanResult {
   refs.sort((a, b) => a.start - b.start);
   problems.sort((a, b) => a.start - b.start);
   const commonjs = !esm && /\brequire\s*\(/.test(code);
-  return { refs, problems, commonjs, registered, insertAt };
+  return { refs, problems, commonjs, registered, insertAt, appendAt: esm ? appendPoint(code, runtimeImportEnds) : undefined };
+}
+
+/**
+ * Where generated imports can go without moving any original character: the line end after
+ * the first of these declaration ends that has only blanks between it and the line break
+ * (or the end of the file).
+ */
+const GENERATED_IMPORTS = /(?:;?import "sealkit~secret\/[^"\n]*";)+/y;
+
+export function appendPoint(code: string, declarationEnds: readonly number[]): number | undefined {
+  for (const end of declarationEnds) {
+    let i = end;
+    // past the imports an earlier run added here
+    GENERATED_IMPORTS.lastIndex = i;
+    if (GENERATED_IMPORTS.test(code)) i = GENERATED_IMPORTS.lastIndex;
+    while (code.charCodeAt(i) === 32 || code.charCodeAt(i) === 9) i++;
+    const c = code.charCodeAt(i);
+    if (Number.isNaN(c) || c === 10 || c === 13) return i;
+  }
+  return undefined;
 }
 
 function langOf(filename: string): "js" | "jsx" | "ts" | "tsx" | undefined {

@@ -56,7 +56,11 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (opt
         const env = (this as { environment?: { config?: { consumer?: string } } }).environment;
         const isBrowser = env?.config?.consumer ? env.config.consumer === "client" : viteSsr === undefined ? browser : !viteSsr;
         try {
-          return await ctx.transform(code, id, { browser: isBrowser });
+          const out = await ctx.transform(code, id, { browser: isBrowser });
+          if (!out) return undefined;
+          // Rollup and Rolldown read `map: null` as "positions unchanged" and keep their own chain;
+          // webpack's loader keeps the incoming map the same way, but only with a map to merge.
+          return { code: out.code, map: out.inPlace && rollupLike ? null : out.map };
         } catch (e) {
           if (!isSealkitError(e)) throw e;
           const d = detailsOf(e);

@@ -1,0 +1,96 @@
+/**
+ * The quick scan (oxc's module record, no JavaScript AST) must give the full scan's answer
+ * whenever it gives one, and must give one for ordinary function code (else it saves nothing).
+ */
+import { describe, expect, it } from "vitest";
+import { quickScan } from "../src/quick-scan.js";
+import { type ScanResult, parserOptions, scanModule } from "../src/scan.js";
+
+const quick = (code: string, file = "/p/a.ts") => quickScan(code, file, parserOptions(file));
+const answer = (r: ScanResult) => ({ refs: r.refs, problems: r.problems, registered: [...r.registered], commonjs: r.commonjs, appendAt: r.appendAt });
+
+/** Files the quick scan must answer itself, each with the names it reads. */
+const ANSWERED: [string, string, string[]][] = [
+  ["named", 'import { secret } from "@sealkit/runtime";\nexport const a = () => secret("db-password");\n', ["db-password"]],
+  [
+    "aliased, namespace, bracket, template, several imports",
+    [
+      'import { secret, secretBytes as bytes } from "@sealkit/runtime";',
+      'import * as sk from "@sealkit/runtime"',
+      "const a = await secret('a');",
+      "const b = await sk.secret(`b`);",
+      'const c = await bytes("c");',
+      'const d = await sk["secretBytes"]( "d" );',
+      "sk.preload(); await sk.dispose?.();",
+    ].join("\n"),
+    ["a", "b", "c", "d"],
+  ],
+  [
+    "the name in comments, strings, templates, regexes, member calls and types",
+    [
+      'import { secret } from "@sealkit/runtime";',
+      '// secret("in-a-comment") and secret itself',
+      '/* secret("block") */ const s1 = "secret(\\"str\\")"; const s2 = \'secret\';',
+      'const t = `secret("tpl") ${secret("real")} secret`;',
+      'const r = /secret("re")/; const o = { x: 1 }.x; obj.secret("member"); obj?.secret;',
+    ].join("\n"),
+    ["real"],
+  ],
+  ["no runtime binding (preload only)", 'import { preload } from "@sealkit/runtime";\nawait preload();\nconst secret = (x: string) => x; secret("x");\n', []],
+  ["type-only import", 'import type { secret } from "@sealkit/runtime";\nexport type S = typeof secret;\n', []],
+  ["hashbang, directive, no semicolon", '#!/usr/bin/env node\n"use strict";\nimport { secret } from "@sealkit/runtime"\nconsole.log(await secret("x"));\n', ["x"]],
+  ["idempotent: already registered", 'import { secret } from "@sealkit/runtime";import "sealkit~secret/abcdefghijklmnop/x";\nawait secret("x");\n', ["x"]],
+  ["TSX", 'import { secret } from "@sealkit/runtime";\nexport const App = () => <p title={String(secret("x"))}>secret("text")</p>;\n', ["x"]],
+  ["a decorator call", 'import { secret } from "@sealkit/runtime";\n@secret("x") class A {}\n', ["x"]],
+];
+
+/** Files it must hand to the full scan (it cannot prove the answer), whatever that answer is. */
+const HANDED_OVER: [string, string][] = [
+  ["a parameter shadows", 'import { secret } from "@sealkit/runtime";\nfunction f(secret) { return secret("x"); }\n'],
+  ["a hoisted function shadows", 'import { secret } from "@sealkit/runtime";\nfunction g() { return secret("x"); function secret(y) { return y; } }\n'],
+  ["a block const shadows", 'import { secret } from "@sealkit/runtime";\n{ const secret = (x) => x; secret("x"); }\n'],
+  ["a destructured parameter shadows", 'import { secret } from "@sealkit/runtime";\nconst f = ({ secret }) => secret("x");\n'],
+  ["a namespace parameter shadows", 'import * as sk from "@sealkit/runtime";\nconst f = (sk) => sk.secret("x");\n'],
+  ["used as a value", 'import { secret } from "@sealkit/runtime";\nexport const get = secret;\n'],
+  ["namespace member as a value", 'import * as sk from "@sealkit/runtime";\nexport const get = sk.secret;\n'],
+  ["non-literal argument", 'import { secret } from "@sealkit/runtime";\nconst n = "x";\nawait secret(`db-${n}`);\n'],
+  ["no argument", 'import { secret } from "@sealkit/runtime";\nawait secret();\n'],
+  ["optional call", 'import { secret } from "@sealkit/runtime";\nawait secret?.("x");\n'],
+  ["generic call", 'import { secret } from "@sealkit/runtime";\nawait secret<string>("x");\n'],
+  ["new", 'import { secret } from "@sealkit/runtime";\nnew secret("x");\n'],
+  ["sequence callee", 'import * as sk from "@sealkit/runtime";\n(0, sk.secret)("x");\n'],
+  ["require", 'const { secret } = require("@sealkit/runtime");\nsecret("x");\n'],
+  ["escaped identifier", 'import { secret } from "@sealkit/runtime";\n\\u0073ecret("x");\n'],
+  ["another module's secret", 'import { secret } from "@sealkit/runtime";\nimport { secret as vault } from "./vault";\nvault("y");\n'],
+  ["syntax error", 'import { secret } from "@sealkit/runtime";\nsecret("x"\n'],
+  ["import clause not foreseen", 'import { "secret" as s } from "@sealkit/runtime";\ns("x");\n'],
+  ["escape in the literal", 'import { secret } from "@sealkit/runtime";\nsecret("a\\x62");\n'],
+  ["object key", 'import { secret } from "@sealkit/runtime";\nconst o = { secret: 1 };\nsecret("x");\n'],
+  ["shorthand property", 'import { secret } from "@sealkit/runtime";\nconst o = { secret };\n'],
+  ["a type query (typeof import.meta is no type)", 'import { secret } from "@sealkit/runtime";\ntype T = typeof secret;\nsecret("x");\n'],
+  ["comment after the import", 'import { secret } from "@sealkit/runtime"; // read\nsecret("x");\n'],
+];
+
+describe("quick scan", () => {
+  it.each(ANSWERED)("answers: %s, as the full scan does", (_, code, names) => {
+    const file = _ === "TSX" ? "/p/a.tsx" : "/p/a.ts";
+    const q = quick(code, file);
+    expect(q).toBeDefined();
+    expect(answer(q as ScanResult)).toEqual(answer(scanModule(code, file)));
+    expect((q as ScanResult).refs.map((r) => r.name)).toEqual(names);
+  });
+
+  it.each(HANDED_OVER)("hands over: %s", (_, code) => {
+    expect(quick(code, "/p/a.ts")).toBeUndefined();
+  });
+
+  it("never disagrees with the full scan on the handed-over files' variations", () => {
+    // Each handed-over file with the binding renamed away: either no answer, or the full scan's.
+    for (const [, code] of HANDED_OVER) {
+      for (const variant of [code, code.replace(/secret/g, "fetchSecret"), code.replace(/\n/g, "\n\n")]) {
+        const q = quick(variant);
+        if (q) expect(answer(q)).toEqual(answer(scanModule(variant, "/p/a.ts")));
+      }
+    }
+  });
+});
