@@ -17,6 +17,7 @@ import { generateLocalKey, localProvider } from "@sealkit/envelope/local";
 import { getSecret, initStore, readStoreFile, setSecrets, verifyStore } from "@sealkit/store";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cliBin } from "../support/cli.js";
+import { prng } from "../support/prng.js";
 
 const key = generateLocalKey();
 const td = new TextDecoder();
@@ -46,17 +47,6 @@ function start(args: string[], cwd: string, opts: { env?: Record<string, string>
 }
 const cli = (args: string[], cwd: string, opts: { env?: Record<string, string>; input?: string } = {}) => start(args, cwd, opts).done;
 
-/** mulberry32: the kill moments are reproducible from the printed seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const leftovers = (dir: string) => readdirSync(dir).filter((n) => n.endsWith(".tmp") || n.endsWith(".lock"));
 

@@ -25,6 +25,7 @@
 import { createCipheriv, createDecipheriv, createHmac, createHash, randomBytes, randomUUID } from "node:crypto";
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
+import { prng } from "./prng.js";
 
 export const ACCOUNT = "111122223333";
 const BLOB_MAGIC = 0x5a;
@@ -118,17 +119,6 @@ function contextAad(ctx: unknown): Buffer {
   return Buffer.from(JSON.stringify(entries));
 }
 
-/** A small deterministic PRNG (mulberry32) so throttling runs are reproducible. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export async function startKmsServer(options: KmsServerOptions = {}): Promise<KmsServer> {
   const regions = options.regions ?? ["us-east-1", "eu-west-1"];

@@ -10,6 +10,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
+import { prng } from "./prng.js";
 
 export type VersionState = "ENABLED" | "DISABLED" | "DESTROYED" | "DESTROY_SCHEDULED";
 export type Purpose = "ENCRYPT_DECRYPT" | "ASYMMETRIC_SIGN" | "ASYMMETRIC_DECRYPT" | "MAC";
@@ -135,16 +136,6 @@ class RpcError extends Error {
 const KEY_RE = /^projects\/[^/]+\/locations\/[^/]+\/keyRings\/[^/]+\/cryptoKeys\/[^/]+$/;
 const VERSION_RE = /^(projects\/[^/]+\/locations\/[^/]+\/keyRings\/[^/]+\/cryptoKeys\/[^/]+)\/cryptoKeyVersions\/(\d+)$/;
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function principalOf(auth: string | undefined): string {
   const m = /^Bearer (.+)$/.exec(auth ?? "");
@@ -165,7 +156,7 @@ export async function startGcpKmsServer(options: GcpKmsServerOptions = {}): Prom
   const keys = new Map<string, CryptoKey>();
   const denied = new Map<string, Set<string>>(); // key -> principals ("*" = all)
   const calls: GcpKmsCall[] = [];
-  const rand = mulberry32(options.seed ?? 1);
+  const rand = prng(options.seed ?? 1);
   let latencyMs = options.latencyMs ?? 0;
   let throttleRate = options.throttleRate ?? 0;
   let throttle = 0;

@@ -29,6 +29,7 @@ import { createServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { prng } from "../../../../test/support/prng.js";
 
 export type KeyOp = "get" | "wrapKey" | "unwrapKey" | "create" | "rotate";
 export type KeyKind = "RSA" | "RSA-HSM" | "oct-HSM";
@@ -135,17 +136,6 @@ function makeCert(dir: string): { key: string; cert: string; certFile: string } 
   return { key: readFileSync(keyFile, "utf8"), cert: readFileSync(certFile, "utf8"), certFile };
 }
 
-/** A small deterministic PRNG (mulberry32), so a throttle rate gives the same sequence each run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export async function startKeyVaultServer(options: ServerOptions = {}): Promise<KeyVaultServer> {
   const dir = mkdtempSync(join(tmpdir(), "sealkit-akv-"));

@@ -1,0 +1,15 @@
+/**
+ * mulberry32: a small deterministic PRNG, so that fault rates in the local key servers and
+ * kill moments in the durability tests are reproducible from a printed seed. (Not for
+ * cryptography.)
+ */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
