@@ -15,6 +15,7 @@ import { dtsSource } from "./dts.js";
 import { buildError } from "./errors.js";
 import { type Manifest, type OutputSecrets, manifestOf } from "./manifest.js";
 import { type Options, type ResolvedOptions, resolveOptions } from "./options.js";
+import { lexScan } from "./lex-scan.js";
 import { quickScan } from "./quick-scan.js";
 import { type SecretRef, mentionsRuntime, parserOptions, scanModule } from "./scan.js";
 
@@ -83,8 +84,9 @@ export function createContext(userOptions: Options = {}): SealkitContext {
 
   async function analyze(code: string, id: string, target?: Target): Promise<Analysis> {
     const file = cleanId(id);
-    // Most files take the quick path (oxc's module record, no JavaScript AST); the rest the full scan.
-    const scan = quickScan(code, file, parserOptions(file)) ?? scanModule(code, file);
+    // Three paths, each sure of its answer or handing over: a tokenizer (most function code),
+    // oxc's module record without a JavaScript AST, then the full parse with scopes.
+    const scan = lexScan(code, file) ?? quickScan(code, file, parserOptions(file)) ?? scanModule(code, file);
     const first = scan.problems[0];
     if (first) {
       const why = first.kind === "syntax" ? `cannot parse this file to look for secret() calls: ${first.message}` : first.message;

@@ -3,10 +3,12 @@
  * whenever it gives one, and must give one for ordinary function code (else it saves nothing).
  */
 import { describe, expect, it } from "vitest";
+import { lexScan } from "../src/lex-scan.js";
 import { quickScan } from "../src/quick-scan.js";
 import { type ScanResult, parserOptions, scanModule } from "../src/scan.js";
 
 const quick = (code: string, file = "/p/a.ts") => quickScan(code, file, parserOptions(file));
+const lex = (code: string, file = "/p/a.ts") => lexScan(code, file);
 const answer = (r: ScanResult) => ({ refs: r.refs, problems: r.problems, registered: [...r.registered], commonjs: r.commonjs, appendAt: r.appendAt });
 
 /** Files the quick scan must answer itself, each with the names it reads. */
@@ -92,5 +94,67 @@ describe("quick scan", () => {
         if (q) expect(answer(q)).toEqual(answer(scanModule(variant, "/p/a.ts")));
       }
     }
+  });
+});
+
+/** Lexing traps: each either handed over or answered exactly as the full scan answers. */
+const TRAPS: string[] = [
+  'if (a) /secret("x")/.test(s);',
+  'const q = (a + b) / secret("x") / 2;',
+  'const q = a / secret("x") / 2;',
+  'const q = total! / secret("x") / 2;',
+  'if (!/secret("x")/.test(s)) {}',
+  'const r = x.if(a) / secret("x") / 2;',
+  'const r = x.return / secret("x") / 2;',
+  'const o = {} / secret("x") / 2;',
+  "const t = `a ${ { k: `b ${secret(\"x\")}` }.k } c`;",
+  'const s = "a\\"secret(\'x\')\\"";',
+  'i++ / secret("x") / 2;',
+  'await /secret("y")/; secret("x");',
+  '/* secret("y") */ secret("x"); // secret("z")',
+  'const re = /[/]secret("y")/; secret("x");',
+  "const n = 1.5e+3 / 2; const m = .5 / 2; secret(`x`);",
+  'class A { #secret = 1; m() { return this.#secret; } } secret("x");',
+  'const o = { a: secret("x"), [secret("y")]: 1, ...o2 };',
+  'label: for (;;) { break label; } secret("x");',
+];
+
+describe("lex scan", () => {
+  it.each(ANSWERED.filter(([n]) => !["TSX", "a decorator call"].includes(n)))("answers: %s", (_, code, names) => {
+    const l = lex(code);
+    expect(l).toBeDefined();
+    expect(answer(l as ScanResult)).toEqual(answer(scanModule(code, "/p/a.ts")));
+    expect((l as ScanResult).refs.map((r) => r.name)).toEqual(names);
+  });
+
+  it("answers ordinary function code (the benchmark's modules)", () => {
+    const code = [
+      'import { secret } from "@sealkit/runtime";',
+      "export interface Row { id: number; label: string; tags: string[] }",
+      "export function make(n: number): Row[] {",
+      "  const out: Row[] = [];",
+      '  for (let k = 0; k < n; k++) out.push({ id: k * 2, label: "row-" + k, tags: ["a", "b", String(k % 7)] });',
+      "  return out.filter((r) => r.id % 3 !== 1).map((r) => ({ ...r, label: r.label.toUpperCase() }));",
+      "}",
+      'export async function read() { return secret("secret-1"); }',
+    ].join("\n");
+    expect(lex(code)?.refs.map((r) => r.name)).toEqual(["secret-1"]);
+  });
+
+  it.each(HANDED_OVER)("hands over or agrees: %s", (_, code) => {
+    const l = lex(code);
+    if (l) expect(answer(l)).toEqual(answer(scanModule(code, "/p/a.ts")));
+  });
+
+  it.each(TRAPS)("hands over or agrees: %s", (body) => {
+    const code = `import { secret } from "@sealkit/runtime";\n${body}\n`;
+    const l = lex(code);
+    if (l) expect(answer(l)).toEqual(answer(scanModule(code, "/p/a.ts")));
+  });
+
+  it("hands over JSX, require and non-ASCII code", () => {
+    expect(lex('import { secret } from "@sealkit/runtime";\nconst a = <p>it\'s</p>; secret("x");\n', "/p/a.jsx")).toBeUndefined();
+    expect(lex('const { secret } = require("@sealkit/runtime");\nsecret("x");\n')).toBeUndefined();
+    expect(lex('import { secret } from "@sealkit/runtime";\nconst é = 1; secret("x");\n')).toBeUndefined();
   });
 });
