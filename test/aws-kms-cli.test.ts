@@ -1,14 +1,9 @@
-/**
- * `sealkit` with the aws-kms provider, driven as a subprocess (the built CLI in
- * packages/cli/dist) against the local KMS server, configured the way users configure the
- * SDK: AWS_ENDPOINT_URL_KMS, AWS_REGION and (fake) AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY.
- */
-import { spawn } from "node:child_process";
+
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type KmsServer, startKmsServer } from "./support/aws-kms-server.js";
-import { cliBin, repoRoot, tempDir } from "./support/cli.js";
+import { type KmsServer, awsChildEnv, startKmsServer } from "./support/aws-kms-server.js";
+import { repoRoot, sealkitAsync, tempDir } from "./support/cli.js";
 
 const CREDS = { AWS_ACCESS_KEY_ID: "AKIAEXAMPLECLI000001", AWS_SECRET_ACCESS_KEY: "cli/fake/secret/for/tests/000000000000000" };
 const VALUE = "canary-aws-Kq2P9x-plaintext";
@@ -18,30 +13,7 @@ let dir: string;
 
 /** Async spawn: the KMS server lives in this process, so the event loop must keep running. */
 function cli(args: string[], opts: { input?: string; env?: Record<string, string | undefined> } = {}) {
-  const env: Record<string, string | undefined> = {
-    PATH: process.env.PATH,
-    HOME: dir,
-    NO_COLOR: "1",
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
-    AWS_EC2_METADATA_DISABLED: "true",
-    AWS_CONFIG_FILE: join(dir, "no-aws-config"),
-    AWS_SHARED_CREDENTIALS_FILE: join(dir, "no-aws-credentials"),
-    AWS_ENDPOINT_URL_KMS: server.url,
-    AWS_REGION: "us-east-1",
-    ...CREDS,
-    ...opts.env,
-  };
-  for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
-  return new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, [cliBin, ...args], { cwd: dir, env: env as NodeJS.ProcessEnv });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c) => (stdout += c));
-    child.stderr.on("data", (c) => (stderr += c));
-    child.on("error", reject);
-    child.on("close", (status) => resolve({ status, stdout, stderr }));
-    child.stdin.end(opts.input ?? "");
-  });
+  return sealkitAsync(args, { cwd: dir, env: { ...awsChildEnv(server, dir, CREDS), ...opts.env }, ...(opts.input !== undefined ? { input: opts.input } : {}) });
 }
 
 beforeAll(async () => {

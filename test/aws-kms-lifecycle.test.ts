@@ -10,7 +10,7 @@ import { join } from "node:path";
 import sealkitEsbuild from "@sealkit/plugin/esbuild";
 import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type KeyInfo, type KmsServer, startKmsServer } from "./support/aws-kms-server.js";
+import { type KeyInfo, type KmsServer, awsChildEnv, startKmsServer } from "./support/aws-kms-server.js";
 import { cliBin, repoRoot, tempDir } from "./support/cli.js";
 
 const CREDS = { AWS_ACCESS_KEY_ID: "AKIAEXAMPLELIFE00001", AWS_SECRET_ACCESS_KEY: "life/fake/secret/for/tests/00000000000000" };
@@ -20,18 +20,7 @@ let server: KmsServer;
 let dir: string;
 
 function awsEnv(): Record<string, string> {
-  return {
-    PATH: process.env.PATH ?? "",
-    HOME: dir,
-    NO_COLOR: "1",
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
-    AWS_EC2_METADATA_DISABLED: "true",
-    AWS_CONFIG_FILE: join(dir, "no-aws-config"),
-    AWS_SHARED_CREDENTIALS_FILE: join(dir, "no-aws-credentials"),
-    AWS_ENDPOINT_URL_KMS: server.url,
-    AWS_REGION: "us-east-1",
-    ...CREDS,
-  };
+  return awsChildEnv(server, dir, CREDS);
 }
 
 /** Async spawn: the KMS server lives in this process. */

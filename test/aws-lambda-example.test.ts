@@ -1,16 +1,9 @@
-/**
- * examples/aws-lambda-esbuild, AWS KMS variant, end to end against the local KMS server:
- * `sealkit init/set` (CLI subprocess) → the example's own `build.mjs --store … --outdir …`
- * → `sealkit policy` on its manifest → the built handler run in a fresh Node process with
- * Lambda-style environment credentials. Builds into a temp dir, so it never touches the
- * example's dist/ (which the local-provider e2e uses).
- */
-import { spawn } from "node:child_process";
+
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type KmsServer, startKmsServer } from "./support/aws-kms-server.js";
-import { cliBin, repoRoot, tempDir } from "./support/cli.js";
+import { type KmsServer, awsChildEnv, startKmsServer } from "./support/aws-kms-server.js";
+import { cliBin, repoRoot, runNode, tempDir } from "./support/cli.js";
 
 const EXAMPLE = join(repoRoot, "examples/aws-lambda-esbuild");
 const CREDS = { AWS_ACCESS_KEY_ID: "AKIAEXAMPLELAMBDA001", AWS_SECRET_ACCESS_KEY: "lambda/fake/secret/for/tests/00000000000" };
@@ -20,30 +13,7 @@ let server: KmsServer;
 let dir: string;
 
 function run(args: string[], opts: { cwd?: string; input?: string; env?: Record<string, string | undefined> } = {}) {
-  const env: Record<string, string | undefined> = {
-    PATH: process.env.PATH,
-    HOME: dir,
-    NO_COLOR: "1",
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
-    AWS_EC2_METADATA_DISABLED: "true",
-    AWS_CONFIG_FILE: join(dir, "no-aws-config"),
-    AWS_SHARED_CREDENTIALS_FILE: join(dir, "no-aws-credentials"),
-    AWS_ENDPOINT_URL_KMS: server.url,
-    AWS_REGION: "us-east-1",
-    ...CREDS,
-    ...opts.env,
-  };
-  for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
-  return new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd: opts.cwd ?? dir, env: env as NodeJS.ProcessEnv });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c) => (stdout += c));
-    child.stderr.on("data", (c) => (stderr += c));
-    child.on("error", reject);
-    child.on("close", (status) => resolve({ status, stdout, stderr }));
-    child.stdin.end(opts.input ?? "");
-  });
+  return runNode(args, { cwd: opts.cwd ?? dir, env: { ...awsChildEnv(server, dir, CREDS), ...opts.env }, ...(opts.input !== undefined ? { input: opts.input } : {}) });
 }
 
 beforeAll(async () => {

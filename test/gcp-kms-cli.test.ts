@@ -1,16 +1,9 @@
-/**
- * `sealkit` with the gcp-kms provider, driven as a subprocess (the built CLI in
- * packages/cli/dist) against the local Cloud KMS server, with credentials supplied the
- * standard way: GOOGLE_APPLICATION_CREDENTIALS names a service-account key file (made here,
- * with a throwaway RSA key). The SDK signs its own JWT access token with it, so no token
- * endpoint is needed; SEALKIT_GCP_KMS_ENDPOINT points the client at the local server.
- */
-import { spawn } from "node:child_process";
+
 import { generateKeyPairSync } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cliBin, tempDir } from "./support/cli.js";
+import { sealkitAsync, tempDir } from "./support/cli.js";
 import { type GcpKmsServer, startGcpKmsServer } from "./support/gcp-kms-server.js";
 
 const VALUE = "canary-gcp-Zr7Qm2-plaintext";
@@ -21,7 +14,7 @@ let dir: string;
 let keyFile: string;
 
 function cli(args: string[], opts: { input?: string; env?: Record<string, string | undefined> } = {}) {
-  const env: Record<string, string | undefined> = {
+  const env = {
     PATH: process.env.PATH,
     HOME: dir,
     CLOUDSDK_CONFIG: join(dir, "no-gcloud"),
@@ -31,17 +24,7 @@ function cli(args: string[], opts: { input?: string; env?: Record<string, string
     SEALKIT_GCP_KMS_ENDPOINT: server.endpoint,
     ...opts.env,
   };
-  for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
-  return new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, [cliBin, ...args], { cwd: dir, env: env as NodeJS.ProcessEnv });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c) => (stdout += c));
-    child.stderr.on("data", (c) => (stderr += c));
-    child.on("error", reject);
-    child.on("close", (status) => resolve({ status, stdout, stderr }));
-    child.stdin.end(opts.input ?? "");
-  });
+  return sealkitAsync(args, { cwd: dir, env, ...(opts.input !== undefined ? { input: opts.input } : {}) });
 }
 
 beforeAll(async () => {

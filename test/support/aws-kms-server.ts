@@ -558,3 +558,27 @@ export async function startKmsServer(options: KmsServerOptions = {}): Promise<Km
   };
   return api;
 }
+
+/**
+ * The environment of a child process (CLI, built function) that talks to `server` as AWS:
+ * fake static credentials, the KMS endpoint override, and no shared config, profile or
+ * instance metadata to fall back on.
+ */
+export function awsChildEnv(
+  server: Pick<KmsServer, "url">,
+  home: string,
+  creds: { AWS_ACCESS_KEY_ID: string; AWS_SECRET_ACCESS_KEY: string },
+): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? "",
+    HOME: home,
+    NO_COLOR: "1",
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+    AWS_EC2_METADATA_DISABLED: "true",
+    AWS_CONFIG_FILE: `${home}/no-aws-config`,
+    AWS_SHARED_CREDENTIALS_FILE: `${home}/no-aws-credentials`,
+    AWS_ENDPOINT_URL_KMS: server.url,
+    AWS_REGION: "us-east-1",
+    ...creds,
+  };
+}

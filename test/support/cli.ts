@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -39,4 +39,35 @@ export function sealkit(
 
 export function tempDir(prefix = "sealkit-test-"): string {
   return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/**
+ * Runs `node ARGS` asynchronously with exactly `env` (undefined entries dropped), so a key
+ * server in the test's own process can answer while the child runs (spawnSync would block
+ * it).
+ */
+export function runNode(
+  args: string[],
+  opts: { cwd: string; env: Record<string, string | undefined>; input?: string },
+): Promise<CliResult> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(opts.env)) if (v !== undefined) env[k] = v;
+  return new Promise<CliResult>((resolve, reject) => {
+    const child = spawn(process.execPath, args, { cwd: opts.cwd, env });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (c) => (stdout += c));
+    child.stderr.on("data", (c) => (stderr += c));
+    child.on("error", reject);
+    child.on("close", (status) => resolve({ status, stdout, stderr }));
+    child.stdin.end(opts.input ?? "");
+  });
+}
+
+/** The built CLI, asynchronously (see `runNode`). */
+export function sealkitAsync(
+  args: string[],
+  opts: { cwd: string; env: Record<string, string | undefined>; input?: string },
+): Promise<CliResult> {
+  return runNode([cliBin, ...args], opts);
 }
