@@ -57,6 +57,12 @@ export async function createContext({ maxN = 100 } = {}) {
         if (!bundles.has(key)) bundles.set(key, buildFunction(fx, join(dir, "fn"), contender, n, opts));
         return bundles.get(key);
       },
+      /** How the Sealkit bundles built so far were made ("plugin", or why not). */
+      async sealkitVia() {
+        const out = new Set();
+        for (const [key, b] of bundles) if (key.startsWith("sealkit")) out.add((await b.catch(() => ({}))).via);
+        return [...out].filter(Boolean);
+      },
       env(contender, n, extra = {}) {
         return { ...env, ...contenderEnv(fx, contender, n), ...extra };
       },

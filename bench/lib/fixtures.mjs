@@ -207,7 +207,8 @@ export async function buildFunction(fx, dir, contender, n, { fleet = false } = {
   } catch (e) {
     if (!contender.startsWith("sealkit") || via !== "plugin") throw e;
     // The plugin is another engineer's work in progress: fall back, and say so.
-    pluginState = { error: `@sealkit/plugin build failed: ${String(e?.message ?? e).split("\n")[0].slice(0, 200)}` };
+    const why = e?.errors?.[0]?.text ?? String(e?.message ?? e).split("\n")[0];
+    pluginState = { error: `@sealkit/plugin build failed: ${String(why).slice(0, 200)}` };
     return buildFunction(fx, dir, contender, n, { fleet });
   }
   const code = await readFile(outfile);
