@@ -4,6 +4,8 @@
  * and without @sealkit/plugin, by esbuild, Rollup and Vite.
  *
  *   pnpm build && node bench/plugin-overhead.mjs [--runs 15] [--warmup 2] [--only esbuild,rollup,vite] [--json file]
+ *     [--plugin <dir>]   another build of the plugin (a directory holding its dist/), e.g. an
+ *                        older commit compiled elsewhere, to compare designs on one machine state
  *
  * Method (the machine is shared, so wall time alone is not trusted):
  * - `--warmup` untimed builds of each kind first (module loading, JIT, OS file cache);
@@ -22,8 +24,8 @@ import { randomBytes } from "node:crypto";
 import { readFileSync, readdirSync } from "node:fs";
 import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -33,6 +35,7 @@ const { values: args } = parseArgs({
     warmup: { type: "string", default: "2" },
     only: { type: "string", default: "esbuild,rollup,vite" },
     json: { type: "string" },
+    plugin: { type: "string" },
   },
 });
 const RUNS = Number(args.runs);
@@ -45,9 +48,10 @@ const NAMES = 50;
 process.env.SEALKIT_LOCAL_KEY = randomBytes(32).toString("base64");
 const { initStore, setSecrets } = await import("@sealkit/store");
 await import("@sealkit/envelope/local");
-const { default: sealkitEsbuild } = await import("@sealkit/plugin/esbuild");
-const { default: sealkitRollup } = await import("@sealkit/plugin/rollup");
-const { default: sealkitVite } = await import("@sealkit/plugin/vite");
+const entry = (name) => (args.plugin ? pathToFileURL(join(resolve(args.plugin), "dist", `${name}.js`)).href : `@sealkit/plugin/${name}`);
+const { default: sealkitEsbuild } = await import(entry("esbuild"));
+const { default: sealkitRollup } = await import(entry("rollup"));
+const { default: sealkitVite } = await import(entry("vite"));
 
 const dir = await mkdtemp(join(tmpdir(), "sealkit-overhead-"));
 await symlink(join(here, "node_modules"), join(dir, "node_modules"), "dir");
@@ -164,7 +168,7 @@ async function timed(run, withPlugin) {
 }
 
 const results = [];
-console.log(`node ${process.version}, ${MODULES} modules (${CALLERS} call secret()), ${RUNS} pairs after ${WARMUP} warm-up pairs`);
+console.log(`plugin ${args.plugin ?? "@sealkit/plugin"}; node ${process.version}, ${MODULES} modules (${CALLERS} call secret()), ${RUNS} pairs after ${WARMUP} warm-up pairs`);
 try {
   for (const [name, run] of Object.entries(builders)) {
     if (!ONLY.has(name)) continue;
@@ -202,6 +206,6 @@ try {
 } finally {
   await rm(dir, { recursive: true, force: true });
 }
-const summary = { modules: MODULES, callers: CALLERS, runs: RUNS, warmup: WARMUP, node: process.version, date: new Date().toISOString(), results };
+const summary = { plugin: args.plugin ?? "@sealkit/plugin", modules: MODULES, callers: CALLERS, runs: RUNS, warmup: WARMUP, node: process.version, date: new Date().toISOString(), results };
 console.log(JSON.stringify(summary));
 if (args.json) await writeFile(args.json, `${JSON.stringify(summary, null, 2)}\n`);
