@@ -1,5 +1,6 @@
 /** The plugin inside real bundlers (esbuild, Rollup): errors through their channel, dedupe, CommonJS. */
 import { readFile } from "node:fs/promises";
+import { TraceMap, originalPositionFor } from "@jridgewell/trace-mapping";
 import { join } from "node:path";
 import sealkitEsbuild from "@sealkit/plugin/esbuild";
 import sealkitRollup from "@sealkit/plugin/rollup";
@@ -18,6 +19,7 @@ beforeAll(async () => {
     "src/index.ts": 'export { a } from "./a";\nexport { b } from "./b";\nexport { c } from "./c.cjs";\n',
     "src/typo.ts": 'import { secret } from "@sealkit/runtime";\n\nexport const t = () =>\n  secret("db-pasword");\n',
     "src/dynamic.js": 'import { secret } from "@sealkit/runtime";\nexport const d = (n) => secret(n);\n',
+    "src/mapped.js": 'import { secret } from "@sealkit/runtime";\nexport const m = async () => {\n  const v = await secret("api-key");\n  return v;\n};\n',
   });
 });
 afterAll(() => p.cleanup());
@@ -76,6 +78,18 @@ describe("rollup", () => {
     expect(e.pluginCode).toBe("E_BUILD");
     expect(e.loc).toMatchObject({ line: 2, column: 31 });
     expect(e.frame).toContain("secret(n)");
+  });
+
+  it("source maps stay exact: the imports go where no original character moves (map: null)", async () => {
+    const b = await rollup({ input: join(p.dir, "src/mapped.js"), external: [/^@sealkit\//], logLevel: "silent", plugins: [sealkitRollup(opts())] });
+    const { output } = await b.generate({ format: "es", sourcemap: true });
+    const chunk = output[0];
+    const lines = chunk.code.split("\n");
+    const line = lines.findIndex((l) => l.includes('secret("api-key")'));
+    const column = (lines[line] as string).indexOf('secret("api-key")');
+    const pos = originalPositionFor(new TraceMap(chunk.map as never), { line: line + 1, column });
+    expect(pos).toMatchObject({ line: 3, column: 18 });
+    expect(pos.source).toContain("mapped.js");
   });
 
   it("writes the manifest beside the output", async () => {
