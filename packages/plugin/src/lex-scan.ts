@@ -20,7 +20,7 @@ import { RUNTIME_MODULE, SECRET_MODULE_PREFIX, type ScanResult, type SecretRef, 
 
 const SECRET_FUNCTIONS = new Set(["secret", "secretBytes"]);
 /** After these, `/` starts a regular expression. */
-const BEFORE_EXPRESSION = new Set(["return", "typeof", "instanceof", "in", "new", "delete", "void", "throw", "case", "do", "else", "extends"]);
+const BEFORE_EXPRESSION = new Set(["return", "typeof", "instanceof", "in", "new", "delete", "void", "throw", "case", "do", "else", "extends", "default", "break", "continue", "debugger"]);
 /** After these, `/` could be either (contextual keywords, or identifiers). */
 const AMBIGUOUS = new Set(["await", "yield", "of", "let", "async", "get", "set", "static", "as", "satisfies"]);
 /** `(` after these closes into a statement head: a `/` after its `)` is a regular expression. */

@@ -117,6 +117,8 @@ const TRAPS: string[] = [
   'class A { #secret = 1; m() { return this.#secret; } } secret("x");',
   'const o = { a: secret("x"), [secret("y")]: 1, ...o2 };',
   'label: for (;;) { break label; } secret("x");',
+  'export default /secret("y")/;\nsecret("x");',
+  'for (;;) { break\n/secret("y")/.test(s); }\nsecret("x");',
 ];
 
 describe("lex scan", () => {
