@@ -47,16 +47,36 @@ export async function run(ctx, { starts, workers, concurrency, n, quotaRps, late
     const b = await ctx.bundle(c, n, { fleet: true });
     ctx.configure({ latencyMs, quotaRps });
     ctx.resetCounters();
-    // Workers import their instances meanwhile; the start waits for the slowest to be ready.
-    const startAt = Date.now() + (SMOKE ? 1_500 : Math.max(4_000, starts * 8));
     const per = Array.from({ length: workers }, (_, w) => Math.floor(starts / workers) + (w < starts % workers ? 1 : 0));
+    // Each worker imports its instances, says so, and waits; all start together.
+    const children = [];
+    let loaded = 0;
+    let startAt = Number.POSITIVE_INFINITY;
+    const onSpawn = (child) => {
+      children.push(child);
+      child.stdin.on("error", () => {}); // a worker that died early
+      let counted = false;
+      const ready = () => {
+        if (counted) return;
+        counted = true;
+        if (++loaded === per.length) {
+          startAt = Date.now() + 200;
+          for (const k of children) k.stdin.end(`go ${startAt}\n`);
+        }
+      };
+      child.stdout.on("data", (d) => {
+        if (String(d).includes('{"loaded"')) ready();
+      });
+      child.on("exit", ready); // so the others do not wait for a worker that crashed
+    };
     let outs;
     try {
       outs = await Promise.all(
         per.map((count) =>
-          runNode([FLEET_CHILD, b.file, String(count), String(lanes), String(n), ctx.fx.digest(n), String(startAt), String(startAt + budgetS * 1000)], {
+          runNode([FLEET_CHILD, b.file, String(count), String(lanes), String(n), ctx.fx.digest(n), String(budgetS * 1000)], {
             env: ctx.env(c, n, env),
             timeoutMs: 300_000,
+            onSpawn,
           }),
         ),
       );
@@ -82,7 +102,7 @@ export async function run(ctx, { starts, workers, concurrency, n, quotaRps, late
       allDoneS: Math.round((Math.max(...res.map((r) => r.endedAt ?? startAt)) - startAt) / 100) / 10,
       medianStartMs: median(res.flatMap((r) => r.ms)),
       // A worker still importing at the start signal would start late: reported, not hidden.
-      lateWorkers: res.filter((r) => (r.loadedAt ?? 0) > startAt).length,
+      lateWorkers: res.filter((r) => (r.loadedAt ?? 0) > (r.startAt ?? 0)).length,
     });
   }
   return { starts, workers, concurrency, n, quotaRps, latencyMs, budgetS, rows };

@@ -8,17 +8,18 @@
  * signal, and the code of the two AWS SDK clients and of the Encryption SDK, which the fleet
  * bundles keep external, is shared. The fleet figure is about the key service's quota.
  *
- * No new cold start begins after `stopAt` (the fleet's time budget); those not begun are
- * reported as not started.
+ * It prints `{"loaded":1}` when its instances are imported and waits for `go <epoch ms>` on
+ * stdin (the parent sends it once every worker is loaded). No new cold start begins later
+ * than `budget` ms after the start; those not begun are reported as not started.
  *
- *   node bench/child/fleet.mjs <bundle.mjs> <count> <concurrency> <n> <sha256> <startAt> <stopAt>   (epoch ms)
+ *   node bench/child/fleet.mjs <bundle.mjs> <count> <concurrency> <n> <sha256> <budget ms>
  */
 import { createHash } from "node:crypto";
 import { createRequire } from "node:module";
 import { pathToFileURL } from "node:url";
 
-const [bundle, countText, concText, nText, expected, startAtText, stopAtText] = process.argv.slice(2);
-const stopAt = Number(stopAtText);
+const [bundle, countText, concText, nText, expected, budgetText] = process.argv.slice(2);
+const budgetMs = Number(budgetText);
 const count = Number(countText);
 const concurrency = Number(concText);
 const n = Number(nText);
@@ -39,7 +40,20 @@ for (let i = 0; i < count; i++) {
 }
 const loadedAt = Date.now();
 
-const wait = Number(startAtText) - Date.now();
+// Ready: the parent answers, once every worker is, with the start time ("go <epoch ms>").
+process.stdout.write('{"loaded":1}\n');
+const startAt = await new Promise((resolve) => {
+  let text = "";
+  process.stdin.setEncoding("utf8");
+  process.stdin.on("data", (d) => {
+    text += d;
+    const m = /go (\d+)/.exec(text);
+    if (m) resolve(Number(m[1]));
+  });
+});
+process.stdin.pause();
+const stopAt = startAt + budgetMs;
+const wait = startAt - Date.now();
 if (wait > 0) await new Promise((r) => setTimeout(r, wait));
 
 const results = [];
@@ -68,6 +82,7 @@ process.stdout.write(
     ok: results.filter((r) => r.ok).length,
     errors,
     endedAt: Date.now(),
+    startAt,
     loadedAt,
     ms: results.map((r) => Math.round(r.ms)),
   })}\n`,

@@ -30,17 +30,20 @@ for (const sig of ["SIGINT", "SIGTERM"]) {
 /**
  * Runs `node <args>` and resolves with `{ result, wallMs, code, stderr }`: `wallMs` is the
  * time from just before spawn to the moment the child printed its first `{"ready"...}` line
- * (or exited, if it never did). `result` is the parsed last JSON line.
+ * (or exited, if it never did). `result` is the parsed last JSON line. With `onSpawn`, the
+ * child's stdin is a pipe and `onSpawn(child)` is called at once.
  */
-export function runNode(args, { env = {}, timeoutMs = 60_000, cwd } = {}) {
+export function runNode(args, { env = {}, timeoutMs = 60_000, cwd, onSpawn } = {}) {
   return new Promise((resolve) => {
     const t0 = performance.now();
     const child = spawn(process.execPath, args, {
       cwd,
       env: { ...process.env, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
+      stdio: [onSpawn ? "pipe" : "ignore", "pipe", "pipe"],
     });
     live.add(child);
+    // The caller may talk to the child (stdin) and watch its output (stdout 'data').
+    onSpawn?.(child);
     let out = "";
     let err = "";
     let readyMs;
