@@ -418,10 +418,12 @@ function tokenize(code: string): boolean {
         }
         break;
       case 35 /* # */:
+        if (!isIdentStart(code.charCodeAt(i + 1))) return false; // only private names here
         push(T.Punct, start, ++i, top);
         slash = "div";
         continue;
     }
+    if (c === 92 /* \ */) return false; // an escape outside a literal
     // any other punctuator character: one token per character is enough here
     const endsExpression = c === 33 && mayEndExpression(count - 1);
     push(T.Punct, start, ++i, top);

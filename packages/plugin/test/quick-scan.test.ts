@@ -2,6 +2,9 @@
  * The quick scan (oxc's module record, no JavaScript AST) must give the full scan's answer
  * whenever it gives one, and must give one for ordinary function code (else it saves nothing).
  */
+import { readFileSync, readdirSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { lexScan } from "../src/lex-scan.js";
 import { quickScan } from "../src/quick-scan.js";
@@ -158,5 +161,38 @@ describe("lex scan", () => {
     expect(lex('import { secret } from "@sealkit/runtime";\nconst a = <p>it\'s</p>; secret("x");\n', "/p/a.jsx")).toBeUndefined();
     expect(lex('const { secret } = require("@sealkit/runtime");\nsecret("x");\n')).toBeUndefined();
     expect(lex('import { secret } from "@sealkit/runtime";\nconst é = 1; secret("x");\n')).toBeUndefined();
+  });
+});
+
+describe("both fast paths against the full scan on this repository's own sources", () => {
+  const packages = join(dirname(fileURLToPath(import.meta.url)), "../..");
+  const files = readdirSync(packages).flatMap((p) => {
+    try {
+      return (readdirSync(join(packages, p, "src"), { recursive: true }) as string[]).filter((f) => /\.tsx?$/.test(f)).map((f) => join(packages, p, "src", f));
+    } catch {
+      return [];
+    }
+  });
+
+  it("never disagrees, and answers most files", () => {
+    let answered = 0;
+    let total = 0;
+    for (const f of files) {
+      const text = readFileSync(f, "utf8");
+      for (const code of [
+        `import { secret } from "@sealkit/runtime";\n${text}\nsecret("x");\n`,
+        `import * as sk from "@sealkit/runtime";\n${text}\nsk.secretBytes('y');\n`,
+      ]) {
+        total++;
+        const full = answer(scanModule(code, f));
+        const l = lex(code, f);
+        const q = quick(code, f);
+        if (l) answered++;
+        if (l) expect(answer(l), f).toEqual(full);
+        if (q) expect(answer(q), f).toEqual(full);
+      }
+    }
+    expect(total).toBeGreaterThan(100);
+    expect(answered / total).toBeGreaterThan(0.5);
   });
 });
