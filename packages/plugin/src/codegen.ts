@@ -39,13 +39,13 @@ export function providerModule(provider: string): string {
   return provider === "local" ? "@sealkit/envelope/local" : `@sealkit/${provider}`;
 }
 
-export function keyModuleSource(store: StoreFile): string {
+export function keyModuleSource(store: StoreFile, entryFor: (provider: string) => string = providerModule): string {
   const record = keyRecordOf(store);
   const pins = record.keys.map((k) => `${k.provider}:${k.keyRef}`);
   const providers = [...new Set(record.keys.map((k) => k.provider))];
   return [
     `import { register } from ${JSON.stringify(RUNTIME_MODULE)};`,
-    ...providers.map((p) => `import ${JSON.stringify(providerModule(p))};`),
+    ...providers.map((p) => `import ${JSON.stringify(entryFor(p))};`),
     // The record is a literal inside one function, so minifiers keep it as one string.
     `export function r(envelopes) { register(${JSON.stringify(encodeKeyRecord(record))}, envelopes, { pins: ${JSON.stringify(pins)} }); }`,
     "",

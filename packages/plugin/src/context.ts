@@ -5,12 +5,13 @@
  * for the virtual modules, and the manifest and `.d.ts` writers.
  */
 import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, relative } from "node:path";
 import { SealkitError, type StoreFile, isSealkitError } from "@sealkit/envelope";
 import { assertNoLeaks, didYouMeanHint, ensureProviders, readStoreFile, scanStoreForLeaks } from "@sealkit/store";
 import MagicString from "magic-string";
-import { keyModuleSource, parseVirtualId, runtimeProxySource, secretModuleId, secretModuleSource } from "./codegen.js";
+import { keyModuleSource, parseVirtualId, providerModule, runtimeProxySource, secretModuleId, secretModuleSource } from "./codegen.js";
 import { dtsSource } from "./dts.js";
 import { buildError } from "./errors.js";
 import { type Manifest, type OutputSecrets, manifestOf } from "./manifest.js";
@@ -75,6 +76,26 @@ export function createContext(userOptions: Options = {}): SealkitContext {
   const options = resolveOptions(userOptions, (root) => existsSync(`${root}/tsconfig.json`));
   let storePromise: Promise<StoreFile> | undefined;
   let browser = false;
+
+  // A provider package may offer a `./runtime` entry for bundles (the AWS one carries only
+  // its light client there, no SDK); use it when the project can resolve it.
+  const entries = new Map<string, string>();
+  const providerEntry = (provider: string): string => {
+    let entry = entries.get(provider);
+    if (!entry) {
+      entry = providerModule(provider);
+      if (provider !== "local") {
+        try {
+          createRequire(`${options.root}/package.json`).resolve(`${entry}/runtime`);
+          entry = `${entry}/runtime`;
+        } catch {
+          // no runtime entry: the package itself registers the provider
+        }
+      }
+      entries.set(provider, entry);
+    }
+    return entry;
+  };
 
   const store = (): Promise<StoreFile> => {
     if (options.store instanceof SealkitError) return Promise.reject(options.store);
@@ -170,7 +191,7 @@ export function createContext(userOptions: Options = {}): SealkitContext {
       if (s.storeId !== v.storeId) {
         throw new SealkitError("E_BUILD", `a module asks for store ${v.storeId}, but this build uses store ${s.storeId}: rebuild from a clean state`);
       }
-      return v.kind === "key" ? keyModuleSource(s) : secretModuleSource(s, v.name as string);
+      return v.kind === "key" ? keyModuleSource(s, providerEntry) : secretModuleSource(s, v.name as string);
     },
     runtimeProxy(a) {
       return runtimeProxySource(a.storeId as string, a.names);
