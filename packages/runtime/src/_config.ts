@@ -51,7 +51,7 @@ export const RUNTIME_DEFAULTS = Object.freeze({
   staleIfError: 300_000,
   timeout: 3_000,
   deadline: 10_000,
-  attempts: 6,
+  attempts: 10,
   backoff: 50,
   backoffCap: 1_000,
   log: "off" as "json" | "off",
