@@ -141,7 +141,7 @@ export function packagesOf(metafile) {
 
 let pluginState; // { plugin } | { error }
 
-async function sealkitPlugin(fx, dir) {
+async function sealkitPlugin(fx, _dir) {
   if (!pluginState) {
     try {
       const mod = await import("@sealkit/plugin/esbuild");
@@ -151,7 +151,8 @@ async function sealkitPlugin(fx, dir) {
     }
   }
   if (pluginState.error) return undefined;
-  return pluginState.factory({ store: fx.storePath, manifest: false, dts: false, root: dir });
+  // root: where a project would resolve its provider packages (the plugin picks their ./runtime entry there)
+  return pluginState.factory({ store: fx.storePath, manifest: false, dts: false, root: BENCH_DIR });
 }
 
 /** Builds one contender's function bundle. Returns its path, size and packages. */
