@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { open, readFile, readdir, rename, stat, unlink } from "node:fs/promises";
+import { open, readFile, rename, stat, unlink } from "node:fs/promises";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import remapping from "@jridgewell/remapping";
 import {
@@ -13,11 +13,11 @@ import {
 import MagicString from "magic-string";
 import { faultPoint } from "./faults.js";
 import { type RekeyStep, type RekeyTarget, describeMethods, planRekey, rekeyRecords } from "./rekey.js";
+import { walkFiles } from "./_walk.js";
 
 /** The manifest the plugin writes next to the output (docs/architecture.md, "Build manifest"). */
 export const MANIFEST_FILE = "sealkit-manifest.json";
 
-const SKIP_DIRS = new Set([".git", "node_modules"]);
 const MARKER = Buffer.from("sealkit-key:");
 
 /** One data-key record found in a built file. */
@@ -42,7 +42,7 @@ export async function findKeyRecords(dir: string): Promise<BundleScan> {
   const root = resolve(dir);
   const records: FoundRecord[] = [];
   const skipped: BundleScan["skipped"] = [];
-  for await (const file of walk(root)) {
+  for await (const file of walkFiles(root, "bundle directory")) {
     if (file.endsWith(".map")) continue;
     const buf = await readFile(file);
     if (!buf.includes(MARKER)) continue;
@@ -263,21 +263,6 @@ async function writeAtomic(path: string, text: string): Promise<void> {
   }
 }
 
-async function* walk(dir: string): AsyncGenerator<string> {
-  let entries: import("node:fs").Dirent[];
-  try {
-    entries = await readdir(dir, { withFileTypes: true });
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new SealkitError(code === "ENOENT" ? "E_NOT_FOUND" : "E_IO", `cannot read bundle directory ${dir}: ${code}`, { details: { file: dir } });
-  }
-  for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) {
-      if (!SKIP_DIRS.has(e.name)) yield* walk(p);
-    } else if (e.isFile()) yield p;
-  }
-}
 
 export interface BundleStatus {
   dir: string;

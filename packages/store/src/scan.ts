@@ -1,14 +1,14 @@
-import { readFile, readdir } from "node:fs/promises";
-import { join, relative } from "node:path";
+import { readFile, } from "node:fs/promises";
+import { relative } from "node:path";
 import { SealkitError, openValue, storedEnvelope, wipe } from "@sealkit/envelope";
 import { readStoreFile } from "./file.js";
 import { withDataKey } from "./ops.js";
+import { walkFiles } from "./_walk.js";
 
 /** Values shorter than this many bytes are not searched: they match by chance ("true", "8080"). */
 export const DEFAULT_MIN_LEAK_LENGTH = 8;
 
 /** Folders never scanned unless given as the root itself. */
-const SKIP_DIRS = new Set([".git", "node_modules", ".sealkit"]);
 
 export type LeakEncoding = "raw" | "json-escaped" | "base64" | "base64url" | "hex" | "HEX" | "url-encoded";
 
@@ -158,7 +158,7 @@ export async function scanForLeaks(
   const findings: LeakFinding[] = [];
   let filesScanned = 0;
   try {
-    for await (const file of walk(dir)) {
+    for await (const file of walkFiles(dir, "directory")) {
       let buf: Buffer;
       try {
         buf = await readFile(file);
@@ -180,25 +180,6 @@ export async function scanForLeaks(
   return { dir, filesScanned, valuesChecked: values.size - skippedShort.length, skippedShort: skippedShort.sort(), findings };
 }
 
-async function* walk(dir: string): AsyncGenerator<string> {
-  let entries: import("node:fs").Dirent[];
-  try {
-    entries = await readdir(dir, { withFileTypes: true });
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === "ENOTDIR") {
-      yield dir;
-      return;
-    }
-    throw new SealkitError(code === "ENOENT" ? "E_NOT_FOUND" : "E_IO", `cannot scan ${dir}: ${code}`, { details: { file: dir } });
-  }
-  for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) {
-      if (!SKIP_DIRS.has(e.name)) yield* walk(p);
-    } else if (e.isFile()) yield p;
-  }
-}
 
 /**
  * `sealkit scan`: opens every value of the store (one unwrap) and searches `dir` for
