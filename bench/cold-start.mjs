@@ -9,9 +9,9 @@
  *   node bench/cold-start.mjs            (BENCH_QUICK=1 for fewer runs)
  */
 import { CONTENDERS } from "./lib/contenders.mjs";
-import { QUICK, SMOKE, createContext } from "./lib/context.mjs";
+import { QUICK, SMOKE, runStandalone } from "./lib/context.mjs";
 import { median, ratio, round } from "./lib/stats.mjs";
-import { isMain, printTable } from "./lib/report.mjs";
+import { printTable } from "./lib/report.mjs";
 
 export const config = () => ({
   runs: SMOKE ? 1 : QUICK ? 2 : 9,
@@ -88,11 +88,4 @@ export function table(res) {
   );
 }
 
-if (isMain(import.meta.url)) {
-  const ctx = await createContext();
-  try {
-    console.log(table(await run(ctx)));
-  } finally {
-    await ctx.close();
-  }
-}
+await runStandalone(import.meta.url, run, table);

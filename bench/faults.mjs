@@ -9,8 +9,8 @@
  *   node bench/faults.mjs
  */
 import { CONTENDERS } from "./lib/contenders.mjs";
-import { QUICK, SMOKE, createContext } from "./lib/context.mjs";
-import { isMain, printTable } from "./lib/report.mjs";
+import { QUICK, SMOKE, runStandalone } from "./lib/context.mjs";
+import { printTable } from "./lib/report.mjs";
 import { median, sum } from "./lib/stats.mjs";
 
 export const config = () => ({
@@ -57,11 +57,4 @@ export function table(res) {
   );
 }
 
-if (isMain(import.meta.url)) {
-  const ctx = await createContext();
-  try {
-    console.log(table(await run(ctx)));
-  } finally {
-    await ctx.close();
-  }
-}
+await runStandalone(import.meta.url, run, table);

@@ -11,8 +11,8 @@
  *   node bench/fleet.mjs
  */
 import { CONTENDERS } from "./lib/contenders.mjs";
-import { FLEET_CHILD, QUICK, SMOKE, createContext, runNode } from "./lib/context.mjs";
-import { isMain, printTable } from "./lib/report.mjs";
+import { FLEET_CHILD, QUICK, SMOKE, runStandalone, runNode } from "./lib/context.mjs";
+import { printTable } from "./lib/report.mjs";
 import { median } from "./lib/stats.mjs";
 
 export const config = () => ({
@@ -129,11 +129,4 @@ export function table(res) {
   );
 }
 
-if (isMain(import.meta.url)) {
-  const ctx = await createContext();
-  try {
-    console.log(table(await run(ctx)));
-  } finally {
-    await ctx.close();
-  }
-}
+await runStandalone(import.meta.url, run, table);

@@ -9,9 +9,9 @@
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { QUICK, SMOKE, createContext, runNode } from "./lib/context.mjs";
+import { QUICK, SMOKE, runStandalone, runNode } from "./lib/context.mjs";
 import { ROOT } from "./lib/fixtures.mjs";
-import { isMain, printTable } from "./lib/report.mjs";
+import { printTable } from "./lib/report.mjs";
 
 const CLI = join(ROOT, "packages", "cli", "dist", "bin.js");
 
@@ -110,11 +110,4 @@ export function table(res) {
   );
 }
 
-if (isMain(import.meta.url)) {
-  const ctx = await createContext({ maxN: 1 });
-  try {
-    console.log(table(await run(ctx)));
-  } finally {
-    await ctx.close();
-  }
-}
+await runStandalone(import.meta.url, run, table, { maxN: 1 });

@@ -11,9 +11,9 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import * as esbuild from "esbuild";
 import { CONTENDERS } from "./lib/contenders.mjs";
-import { SMOKE, createContext } from "./lib/context.mjs";
+import { SMOKE, runStandalone } from "./lib/context.mjs";
 import { BENCH_DIR, packagesOf } from "./lib/fixtures.mjs";
-import { isMain, printTable } from "./lib/report.mjs";
+import { printTable } from "./lib/report.mjs";
 
 async function runtimeSize(platform) {
   const out = await esbuild.build({
@@ -64,11 +64,4 @@ export function table(res) {
   return `${rt}\n\n${fn}`;
 }
 
-if (isMain(import.meta.url)) {
-  const ctx = await createContext({ maxN: 20 });
-  try {
-    console.log(table(await run(ctx)));
-  } finally {
-    await ctx.close();
-  }
-}
+await runStandalone(import.meta.url, run, table, { maxN: 20 });

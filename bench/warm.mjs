@@ -14,8 +14,8 @@
  *   node bench/warm.mjs
  */
 import { CONTENDERS } from "./lib/contenders.mjs";
-import { QUICK, SMOKE, createContext } from "./lib/context.mjs";
-import { isMain, printTable } from "./lib/report.mjs";
+import { QUICK, SMOKE, runStandalone } from "./lib/context.mjs";
+import { printTable } from "./lib/report.mjs";
 import { median, round } from "./lib/stats.mjs";
 
 export const config = () => ({ runs: SMOKE ? 1 : QUICK ? 2 : 5, n: SMOKE ? 2 : 20, warmMs: SMOKE ? 100 : QUICK ? 300 : 1000 });
@@ -51,11 +51,4 @@ export function table(res) {
   );
 }
 
-if (isMain(import.meta.url)) {
-  const ctx = await createContext();
-  try {
-    console.log(table(await run(ctx)));
-  } finally {
-    await ctx.close();
-  }
-}
+await runStandalone(import.meta.url, run, table);

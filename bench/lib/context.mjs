@@ -9,6 +9,7 @@ import { BENCH_DIR, buildFunction, contenderEnv, makeWorkDir, prepare, removeWor
 import { killAll, runNode } from "./proc.mjs";
 import { awsEnv, countCalls, startServer, throttlesSecretsManager } from "./server.mjs";
 import { startSecretsManagerProxy } from "./sm-proxy.mjs";
+import { isMain } from "./report.mjs";
 
 export const QUICK = process.env.BENCH_QUICK === "1";
 /** A few seconds in all: the smoke test in test/ runs this. */
@@ -106,3 +107,17 @@ export async function createContext({ maxN = 100 } = {}) {
 }
 
 export { runNode };
+
+/**
+ * Runs one benchmark on its own (`node bench/<name>.mjs`) when `url` is the main module:
+ * a fresh context, the benchmark, its table, and the context closed whatever happens.
+ */
+export async function runStandalone(url, run, table, contextOptions = {}) {
+  if (!isMain(url)) return;
+  const ctx = await createContext(contextOptions);
+  try {
+    console.log(table(await run(ctx)));
+  } finally {
+    await ctx.close();
+  }
+}
