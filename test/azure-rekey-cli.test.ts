@@ -1,29 +1,15 @@
-/**
- * `sealkit rekey` on Azure Key Vault through the built CLI: the provider package's
- * `currentKeyRef` hook turns the pinned key version into the versionless key, so a rekey
- * after a key rotation wraps under the new version and the old one can be disabled.
- */
-import { spawn } from "node:child_process";
+
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type KeyVaultServer, startKeyVaultServer } from "../packages/azure-key-vault/test/support/azure-key-vault-server.js";
-import { cliBin, tempDir } from "./support/cli.js";
+import { type CliResult, sealkitAsync, tempDir } from "./support/cli.js";
 
 let server: KeyVaultServer;
-let env: NodeJS.ProcessEnv;
+let env: Record<string, string | undefined>;
 
-function cli(args: string[], cwd: string, input = ""): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliBin, ...args], { cwd, env });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (status) => resolve({ status, stdout, stderr }));
-    child.stdin.end(input);
-  });
+function cli(args: string[], cwd: string, input = ""): Promise<CliResult> {
+  return sealkitAsync(args, { cwd, env, input });
 }
 
 beforeAll(async () => {

@@ -1,10 +1,4 @@
-/**
- * Crash safety: `sealkit set`, `rekey`, `rotate` and `rekey --bundle` killed (SIGKILL) at
- * every fault point leave a store (and bundle) that opens, in exactly the old or the new
- * state, and the next command is not blocked by the leftovers. Concurrent `sealkit set`
- * processes never corrupt the store. Real subprocesses of the built CLI.
- */
-import { spawn } from "node:child_process";
+
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,7 +6,7 @@ import { decodeKeyRecord, encodeKeyRecord, keyRecordOf, registerProvider, toBase
 import { generateLocalKey, localProvider } from "@sealkit/envelope/local";
 import { FAULT_POINTS, type FaultPoint, getSecret, initStore, readStoreFile, setSecrets, verifyStore, withStoreLock } from "@sealkit/store";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cliBin } from "./support/cli.js";
+import { type CliResult, sealkitAsync } from "./support/cli.js";
 
 const key = generateLocalKey();
 const VALUES: Record<string, string> = { alpha: "alpha-value-1234567", beta: "beta-value-89abcdef" };
@@ -21,25 +15,9 @@ const td = new TextDecoder();
 let base: string;
 let template: string;
 
-interface Run {
-  status: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[], cwd: string, opts: { fault?: FaultPoint; input?: string } = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, SEALKIT_LOCAL_KEY: toBase64(key), NO_COLOR: "1" };
-    if (opts.fault) env.SEALKIT_FAULT = opts.fault;
-    const child = spawn(process.execPath, [cliBin, ...args], { cwd, env });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("close", (status, signal) => resolve({ status, signal, stdout, stderr }));
-    child.stdin.end(opts.input ?? "");
-  });
+function cli(args: string[], cwd: string, opts: { fault?: FaultPoint; input?: string } = {}): Promise<CliResult> {
+  const env = { PATH: process.env.PATH, SEALKIT_LOCAL_KEY: toBase64(key), NO_COLOR: "1", SEALKIT_FAULT: opts.fault };
+  return sealkitAsync(args, { cwd, env, ...(opts.input !== undefined ? { input: opts.input } : {}) });
 }
 
 async function limit<T>(n: number, jobs: (() => Promise<T>)[]): Promise<T[]> {
@@ -183,7 +161,7 @@ describe("concurrent writers", () => {
     cpSync(template, dir, { recursive: true });
     const path = join(dir, "sealkit.secrets.json");
     const before = readFileSync(path, "utf8");
-    let r: Run | undefined;
+    let r: CliResult | undefined;
     await withStoreLock(path, async () => {
       r = await cli(["set", "blocked"], dir, { input: "blocked-value" });
     });

@@ -1,14 +1,4 @@
-/**
- * Durability (issue #10), with real subprocesses of the built CLI:
- * - `kill -9` from outside at random moments during `set`, `rekey` and `rotate` (a seeded
- *   loop; DURABILITY_SEED=<n> replays one): afterwards the store always parses and
- *   verifies, and every `set` that exited 0 is present with its value.
- * - a simulated full disk (`SEALKIT_FAULT=<step>:ENOSPC`) during a write: E_IO with the
- *   disk-full hint, the old store byte for byte, no temp or lock file left.
- * - many parallel writers: each lands or fails with E_LOCKED; no acknowledged change lost.
- * (test/crash-safety.test.ts kills at each named fault point; this adds random moments.)
- */
-import { type ChildProcess, spawn } from "node:child_process";
+
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,7 +6,7 @@ import { registerProvider, toBase64 } from "@sealkit/envelope";
 import { generateLocalKey, localProvider } from "@sealkit/envelope/local";
 import { getSecret, initStore, readStoreFile, setSecrets, verifyStore } from "@sealkit/store";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cliBin } from "../support/cli.js";
+import { cliBin, startNode } from "../support/cli.js";
 import { prng } from "../support/prng.js";
 
 const key = generateLocalKey();
@@ -25,25 +15,9 @@ const SEED = Number(process.env.DURABILITY_SEED ?? Date.now() % 100_000);
 let base: string;
 let template: string;
 
-interface Run {
-  status: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-function start(args: string[], cwd: string, opts: { env?: Record<string, string>; input?: string } = {}): { child: ChildProcess; done: Promise<Run> } {
-  const child = spawn(process.execPath, [cliBin, ...args], {
-    cwd,
-    env: { PATH: process.env.PATH, SEALKIT_LOCAL_KEY: toBase64(key), NO_COLOR: "1", ...opts.env },
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout?.on("data", (d) => (stdout += d));
-  child.stderr?.on("data", (d) => (stderr += d));
-  const done = new Promise<Run>((resolve) => child.on("close", (status, signal) => resolve({ status, signal, stdout, stderr })));
-  child.stdin?.end(opts.input ?? "");
-  return { child, done };
+function start(args: string[], cwd: string, opts: { env?: Record<string, string>; input?: string } = {}) {
+  const env = { PATH: process.env.PATH, SEALKIT_LOCAL_KEY: toBase64(key), NO_COLOR: "1", ...opts.env };
+  return startNode([cliBin, ...args], { cwd, env, ...(opts.input !== undefined ? { input: opts.input } : {}) });
 }
 const cli = (args: string[], cwd: string, opts: { env?: Record<string, string>; input?: string } = {}) => start(args, cwd, opts).done;
 

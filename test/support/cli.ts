@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -8,6 +8,8 @@ export const cliBin = join(repoRoot, "packages/cli/dist/bin.js");
 
 export interface CliResult {
   status: number | null;
+  /** The signal that ended the process (e.g. SIGKILL in crash tests), else null. */
+  signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
 }
@@ -34,7 +36,7 @@ export function sealkit(
     encoding: "utf8",
     timeout: 60_000,
   });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
 }
 
 export function tempDir(prefix = "sealkit-test-"): string {
@@ -50,18 +52,27 @@ export function runNode(
   args: string[],
   opts: { cwd: string; env: Record<string, string | undefined>; input?: string },
 ): Promise<CliResult> {
+  return startNode(args, opts).done;
+}
+
+/** Like `runNode`, with the child process, for tests that signal it while it runs. */
+export function startNode(
+  args: string[],
+  opts: { cwd: string; env: Record<string, string | undefined>; input?: string },
+): { child: ChildProcess; done: Promise<CliResult> } {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(opts.env)) if (v !== undefined) env[k] = v;
-  return new Promise<CliResult>((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd: opts.cwd, env });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c) => (stdout += c));
-    child.stderr.on("data", (c) => (stderr += c));
+  const child = spawn(process.execPath, args, { cwd: opts.cwd, env });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (c) => (stdout += c));
+  child.stderr.on("data", (c) => (stderr += c));
+  const done = new Promise<CliResult>((resolve, reject) => {
     child.on("error", reject);
-    child.on("close", (status) => resolve({ status, stdout, stderr }));
-    child.stdin.end(opts.input ?? "");
+    child.on("close", (status, signal) => resolve({ status, signal, stdout, stderr }));
   });
+  child.stdin.end(opts.input ?? "");
+  return { child, done };
 }
 
 /** The built CLI, asynchronously (see `runNode`). */

@@ -1,35 +1,16 @@
-/**
- * The built `sealkit` CLI as a subprocess against the local Key Vault (needs `pnpm build`).
- * The subprocess uses the unmodified DefaultAzureCredential through standard mechanisms only:
- * NODE_EXTRA_CA_CERTS trusts the test certificate, IDENTITY_ENDPOINT + IDENTITY_HEADER are
- * the App Service / Functions managed identity (served by the test server), and
- * AZURE_TOKEN_CREDENTIALS=ManagedIdentityCredential keeps `az` and IMDS out of it.
- * SEALKIT_AZURE_CHALLENGE_RESOURCE_VERIFICATION=off is Sealkit's knob for vaults whose
- * challenge resource is not their own domain (Azure Stack, emulators, this server).
- */
-import { spawn } from "node:child_process";
+
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type CliResult, cliBin, tempDir } from "../../../test/support/cli.js";
+import { type CliResult, cliBin, sealkitAsync, tempDir } from "../../../test/support/cli.js";
 import { type KeyVaultServer, startKeyVaultServer } from "./support/azure-key-vault-server.js";
 
 let server: KeyVaultServer;
 
-/** Like test/support/cli.ts's `sealkit`, but async: the Key Vault server lives in this process, so spawnSync would starve it. */
+/** Async (see `sealkitAsync`): the Key Vault server lives in this process, so spawnSync would starve it. */
 function sealkit(args: string[], opts: { cwd: string; input?: string; env?: Record<string, string | undefined> }): Promise<CliResult> {
-  const env: Record<string, string | undefined> = { ...process.env, SEALKIT_STORE: undefined, NO_COLOR: "1", ...opts.env };
-  for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliBin, ...args], { cwd: opts.cwd, env: env as NodeJS.ProcessEnv });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (status) => resolve({ status, stdout, stderr }));
-    child.stdin.end(opts.input ?? "");
-  });
+  const env = { ...process.env, SEALKIT_STORE: undefined, NO_COLOR: "1", ...opts.env };
+  return sealkitAsync(args, { cwd: opts.cwd, env, ...(opts.input !== undefined ? { input: opts.input } : {}) });
 }
 let env: Record<string, string | undefined>;
 
