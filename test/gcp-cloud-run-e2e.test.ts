@@ -3,7 +3,7 @@
  * the example with the real esbuild plugin, run the built server as its own process with
  * standard Google credentials (GOOGLE_APPLICATION_CREDENTIALS), and call it over HTTP.
  */
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, spawn, } from "node:child_process";
 import { createHash, generateKeyPairSync } from "node:crypto";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -15,6 +15,7 @@ import { realClient } from "../packages/gcp-kms/test/helpers.js";
 import { initStore, setSecrets } from "../packages/store/src/index.js";
 import { repoRoot, tempDir } from "./support/cli.js";
 import { type GcpKmsServer, startGcpKmsServer } from "./support/gcp-kms-server.js";
+import { buildExample } from "./support/examples.js";
 
 const example = join(repoRoot, "examples/gcp-cloud-run");
 const outDir = join(example, "dist", `e2e-${process.pid}`);
@@ -72,12 +73,7 @@ beforeAll(async () => {
   await setSecrets(store, new Map(Object.entries(VALUES).map(([k, v]) => [k, new TextEncoder().encode(v)])));
 
   // Build (CI's step): the example's own build script, with the real plugin.
-  const build = spawnSync(process.execPath, [join(example, "build.mjs")], {
-    env: { ...process.env, SEALKIT_STORE: store, OUT_DIR: outDir },
-    encoding: "utf8",
-    timeout: 120_000,
-  });
-  if (build.status !== 0) throw new Error(`build failed: ${build.stderr}${build.stdout}`);
+  buildExample(example, store, outDir);
 }, 180_000);
 
 afterAll(async () => {

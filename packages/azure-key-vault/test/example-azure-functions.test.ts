@@ -14,6 +14,7 @@ import { initStore, setSecrets } from "@sealkit/store";
 import { type KeyVaultServer, startKeyVaultServer } from "./support/azure-key-vault-server.js";
 import { providerFor } from "./support/fixtures.js";
 import { cliBin, tempDir } from "../../../test/support/cli.js";
+import { buildExample } from "../../../test/support/examples.js";
 
 const example = resolve(import.meta.dirname, "../../../examples/azure-functions");
 const outDir = join(example, "dist", `e2e-${process.pid}`);
@@ -54,12 +55,7 @@ beforeAll(async () => {
   keyRef = s.keys[0]?.keyRef as string;
   await setSecrets(store, new Map(Object.entries(VALUES).map(([k, v]) => [k, new TextEncoder().encode(v)])));
   // Build (CI's step): the example's own build script, with the real plugin.
-  const build = spawnSync(process.execPath, [join(example, "build.mjs")], {
-    env: { ...process.env, SEALKIT_STORE: store, OUT_DIR: outDir },
-    encoding: "utf8",
-    timeout: 120_000,
-  });
-  if (build.status !== 0) throw new Error(`build failed: ${build.stderr}${build.stdout}`);
+  buildExample(example, store, outDir);
 }, 180_000);
 
 afterAll(async () => {
