@@ -3,22 +3,15 @@
  * server's throttle settings cover KMS operations alone (see `throttlesSecretsManager`).
  * Secrets Manager decrypts each secret with KMS on every GetSecretValue, so in the fault and
  * fleet benchmarks its reads must meet the same throttling as the per-secret KMS peers.
- * It applies the same two rules as the server: a random fraction (own seeded PRNG) and a
+ * It applies the same two rules as the server: a random fraction (the servers' seeded PRNG) and a
  * requests-per-second quota over a fixed 1 s window, answering with an AWS-shaped
  * ThrottlingException; everything else is forwarded unchanged. Nothing is logged.
  */
 import { createServer, request } from "node:http";
+import { tsImport } from "tsx/esm/api";
 
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// The same seeded PRNG as the local key servers.
+const { prng } = await tsImport("../../test/support/prng.ts", import.meta.url);
 
 export async function startSecretsManagerProxy(upstreamUrl, { seed = 7 } = {}) {
   const upstream = new URL(upstreamUrl);
