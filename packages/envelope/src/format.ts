@@ -128,6 +128,13 @@ export function assertDataKey(k: unknown): asserts k is Uint8Array {
  */
 export const ENVELOPE_PREFIX = "sealkit:";
 
+/**
+ * `Symbol.for()` key of the realm's queue of envelope maps: a bundle chunk can register its
+ * envelopes with `(globalThis[Symbol.for(ENVELOPE_QUEUE)] ||= []).push({ name: envelope })`
+ * before the runtime has loaded (the Vite plugin does), and the runtime takes them in.
+ */
+export const ENVELOPE_QUEUE = "sealkit.envelopes";
+
 export function encodeEnvelope(env: Envelope): string {
   return [
     "sealkit",

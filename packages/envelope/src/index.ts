@@ -10,6 +10,7 @@ export {
 } from "./errors.js";
 export {
   ENVELOPE_PREFIX,
+  ENVELOPE_QUEUE,
   type Envelope,
   FORMAT_VERSION,
   KEY_RECORD_PATTERN,

@@ -4,7 +4,7 @@
  * module. Bundlers include each module once however many files import it, so a secret
  * used in ten files is in the bundle once, and the data-key record is there once.
  */
-import { type StoreFile, encodeEnvelope, encodeKeyRecord, keyRecordOf, storedEnvelope } from "@sealkit/envelope";
+import { ENVELOPE_QUEUE, type StoreFile, encodeEnvelope, encodeKeyRecord, keyRecordOf, storedEnvelope } from "@sealkit/envelope";
 import { RUNTIME_MODULE, SECRET_MODULE_PREFIX } from "./scan.js";
 
 export const KEY_MODULE_PREFIX = "sealkit~key/";
@@ -39,17 +39,21 @@ export function providerModule(provider: string): string {
   return provider === "local" ? "@sealkit/envelope/local" : `@sealkit/${provider}`;
 }
 
-export function keyModuleSource(store: StoreFile, entryFor: (provider: string) => string = providerModule): string {
+/** The runtime import, the provider imports and the `register()` call of a store's record. */
+function registration(store: StoreFile, runtime: string, entryFor: (provider: string) => string, envelopes: string) {
   const record = keyRecordOf(store);
   const pins = record.keys.map((k) => `${k.provider}:${k.keyRef}`);
   const providers = [...new Set(record.keys.map((k) => k.provider))];
-  return [
-    `import { register } from ${JSON.stringify(RUNTIME_MODULE)};`,
-    ...providers.map((p) => `import ${JSON.stringify(entryFor(p))};`),
-    // The record is a literal inside one function, so minifiers keep it as one string.
-    `export function r(envelopes) { register(${JSON.stringify(encodeKeyRecord(record))}, envelopes, { pins: ${JSON.stringify(pins)} }); }`,
-    "",
-  ].join("\n");
+  return {
+    imports: [`import { register } from ${JSON.stringify(runtime)};`, ...providers.map((p) => `import ${JSON.stringify(entryFor(p))};`)],
+    call: `register(${JSON.stringify(encodeKeyRecord(record))}, ${envelopes}, { pins: ${JSON.stringify(pins)} });`,
+  };
+}
+
+export function keyModuleSource(store: StoreFile, entryFor: (provider: string) => string = providerModule): string {
+  const r = registration(store, RUNTIME_MODULE, entryFor, "envelopes");
+  // The record is a literal inside one function, so minifiers keep it as one string.
+  return [...r.imports, `export function r(envelopes) { ${r.call} }`, ""].join("\n");
 }
 
 export function secretModuleSource(store: StoreFile, name: string): string {
@@ -66,4 +70,34 @@ export function runtimeProxySource(storeId: string, names: readonly string[]): s
   return [...names.map((n) => `import ${JSON.stringify(secretModuleId(storeId, n))};`), `export * from ${JSON.stringify(RUNTIME_MODULE)};`, ""].join(
     "\n",
   );
+}
+
+/**
+ * The runtime under a second name: the Vite design redirects "@sealkit/runtime" itself to
+ * its stand-in, which must still reach the real module (and, in SSR builds, leave it as
+ * external as "@sealkit/runtime" would be).
+ */
+export const RUNTIME_SELF = "@sealkit/runtime/self";
+
+/**
+ * The Vite stand-in for `@sealkit/runtime`: the providers, the store's data-key record, the
+ * runtime. Without a readable store just the runtime (a file that reads a secret then fails
+ * the build, at buildEnd, with the store's problem).
+ */
+export function standInSource(store: StoreFile | undefined, entryFor: (provider: string) => string = providerModule): string {
+  const r = store ? registration(store, RUNTIME_SELF, entryFor, "{}") : undefined;
+  return [
+    '// Written by @sealkit/plugin for Vite builds: it stands in for "@sealkit/runtime". Do not edit.',
+    ...(r ? [...r.imports, r.call] : []),
+    `export * from ${JSON.stringify(RUNTIME_SELF)};`,
+    "",
+  ].join("\n");
+}
+
+/** The line that starts a chunk whose modules read `names` (Vite): their envelopes, queued. */
+export function queuedEnvelopesSource(store: StoreFile, names: Iterable<string>): string {
+  const envelopes: Record<string, string> = {};
+  for (const n of names) envelopes[n] = encodeEnvelope(storedEnvelope(store, n));
+  const q = `globalThis[Symbol.for(${JSON.stringify(ENVELOPE_QUEUE)})]`;
+  return `(${q} = ${q} || []).push(${JSON.stringify(envelopes)});`;
 }

@@ -11,7 +11,16 @@ import { dirname, relative } from "node:path";
 import { SealkitError, type StoreFile, isSealkitError } from "@sealkit/envelope";
 import { assertNoLeaks, didYouMeanHint, ensureProviders, readStoreFile, scanStoreForLeaks } from "@sealkit/store";
 import MagicString from "magic-string";
-import { keyModuleSource, parseVirtualId, providerModule, runtimeProxySource, secretModuleId, secretModuleSource } from "./codegen.js";
+import {
+  keyModuleSource,
+  parseVirtualId,
+  providerModule,
+  queuedEnvelopesSource,
+  runtimeProxySource,
+  secretModuleId,
+  secretModuleSource,
+  standInSource,
+} from "./codegen.js";
 import { dtsSource } from "./dts.js";
 import { buildError } from "./errors.js";
 import { type Manifest, type OutputSecrets, manifestOf } from "./manifest.js";
@@ -64,6 +73,10 @@ export interface SealkitContext {
   load(id: string): Promise<string | undefined>;
   /** The esbuild stand-in for `@sealkit/runtime`, for one importer's names. */
   runtimeProxy(analysis: Analysis): string;
+  /** The Vite stand-in for `@sealkit/runtime`: providers, data-key record, runtime. */
+  standIn(): Promise<string>;
+  /** The start of a Vite chunk whose modules read `names`: their envelopes, queued. */
+  queuedEnvelopes(names: Iterable<string>): Promise<string>;
   /** Writes the manifest for these outputs (paths absolute); returns it, or undefined when disabled. */
   writeManifest(outputs: readonly OutputSecrets[], defaultDir: string): Promise<Manifest | undefined>;
   /** Writes the `.d.ts` of secret names when enabled and the store exists; true when the file changed. */
@@ -195,6 +208,12 @@ export function createContext(userOptions: Options = {}): SealkitContext {
     },
     runtimeProxy(a) {
       return runtimeProxySource(a.storeId as string, a.names);
+    },
+    async standIn() {
+      return standInSource(await store().catch(() => undefined), providerEntry);
+    },
+    async queuedEnvelopes(names) {
+      return queuedEnvelopesSource(await store(), names);
     },
     async writeManifest(outputs, defaultDir) {
       if (options.manifest === false) return undefined;

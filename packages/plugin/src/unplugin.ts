@@ -1,18 +1,22 @@
 /**
- * The unplugin factory. Rollup, Vite, webpack and Rspack run `transform` on files that
- * mention `@sealkit/runtime` (a native `filter` on id and code, so other files never reach
- * JavaScript on Rollup 4.40+ and Vite). esbuild runs no per-file hook at all: a native
- * `onResolve` filter on `@sealkit/runtime` calls into JavaScript only for the files that
+ * The unplugin factory. Rollup, webpack and Rspack run `transform` on files that mention
+ * `@sealkit/runtime` (a native `filter` on id and code, so other files never reach
+ * JavaScript on Rollup 4.40+). esbuild and Vite run no per-file hook at all: a native
+ * resolve filter on `@sealkit/runtime` calls into JavaScript only for the files that
  * import the runtime, and resolves that import to a stand-in module carrying just those
- * files' envelopes (unplugin's esbuild adapter would otherwise call JS for every file).
+ * files' envelopes. (unplugin's esbuild adapter would otherwise call JS for every file;
+ * on Vite 8 a JS transform hook alone, for 200 of 2,000 files and returning nothing,
+ * measured +6–8 % build time against a 10 % budget: docs/benchmarks.md.)
  */
-import { readFileSync } from "node:fs";
-import { dirname, isAbsolute, resolve } from "node:path";
+import { createHash, randomBytes } from "node:crypto";
+import { readFileSync, realpathSync } from "node:fs";
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { dirname, isAbsolute, join, resolve } from "node:path";
 import { isSealkitError } from "@sealkit/envelope";
 import type { Metafile, PartialMessage, PluginBuild } from "esbuild";
 import type { UnpluginFactory, UnpluginOptions } from "unplugin";
-import { RESOLVED_PREFIX, parseVirtualId } from "./codegen.js";
-import { type Analysis, type SealkitContext, createContext } from "./context.js";
+import { RESOLVED_PREFIX, RUNTIME_SELF, parseVirtualId } from "./codegen.js";
+import { type Analysis, type SealkitContext, cleanId, createContext } from "./context.js";
 import { detailsOf } from "./errors.js";
 import type { OutputSecrets } from "./manifest.js";
 import { type Options, matchesFilter } from "./options.js";
@@ -25,11 +29,11 @@ const JS_OUTPUT = /\.[cm]?js$/;
 export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (options, meta) => {
   const ctx = createContext(options ?? {});
   if (meta.framework === "esbuild") return { name: "sealkit", esbuild: { setup: (build) => setupEsbuild(ctx, build) } };
-  const rollupLike = meta.framework === "rollup" || meta.framework === "vite" || meta.framework === "rolldown";
+  if (meta.framework === "vite") return vitePlugin(ctx);
+  const rollupLike = meta.framework === "rollup" || meta.framework === "rolldown";
   let browser = false;
-  let viteSsr: boolean | undefined;
 
-  const plugin: UnpluginOptions = {
+  return {
     name: "sealkit",
     enforce: "pre",
     async buildStart() {
@@ -42,59 +46,28 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (opt
         return VIRTUAL_SPECIFIER.test(id) ? RESOLVED_PREFIX + id : undefined;
       },
     },
-    load: {
-      filter: { id: RESOLVED_VIRTUAL },
-      handler(id) {
-        return parseVirtualId(id) ? ctx.load(id) : undefined;
-      },
-    },
+    load: virtualModules(ctx),
     transform: {
       filter: { id: { include: ctx.options.include as never, exclude: ctx.options.exclude as never }, code: RUNTIME_MODULE },
       async handler(code, id) {
         if (id.startsWith(RESOLVED_PREFIX)) return undefined;
-        // Vite 6+ tells each transform which environment (client or server) it builds for.
-        const env = (this as { environment?: { config?: { consumer?: string } } }).environment;
-        const isBrowser = env?.config?.consumer ? env.config.consumer === "client" : viteSsr === undefined ? browser : !viteSsr;
         try {
-          const out = await ctx.transform(code, id, { browser: isBrowser });
+          const out = await ctx.transform(code, id, { browser });
           if (!out) return undefined;
           // Rollup and Rolldown read `map: null` as "positions unchanged" and keep their own chain;
           // webpack's loader keeps the incoming map the same way, but only with a map to merge.
           return { code: out.code, map: out.inPlace && rollupLike ? null : out.map };
         } catch (e) {
+          if (rollupLike) rollupError(this, e, id);
           if (!isSealkitError(e)) throw e;
           const d = detailsOf(e);
-          if (rollupLike) {
-            // Rollup and Vite print the location and frame themselves; the error stops the build.
-            this.error({
-              message: d ? d.reason : e.message,
-              id,
-              ...(d ? { loc: { file: d.file, line: d.line, column: d.column }, frame: d.frame } : {}),
-              pluginCode: e.code,
-            } as never);
-          }
           // webpack and Rspack: the error lands in the compilation's errors (file:line:col + frame).
           this.error({ message: d ? `${e.code} ${e.message}\n${d.frame}` : `${e.code} ${e.message}`, stack: "" } as never);
           return undefined;
         }
       },
     },
-    // Typed structurally: Vite 7 (Rollup types) and Vite 8 (Rolldown types) differ in detail.
-    vite: {
-      configResolved(config: { build?: { ssr?: unknown } }) {
-        viteSsr = Boolean(config.build?.ssr);
-      },
-      async writeBundle(out: OutputOptionsLike, bundle: BundleLike) {
-        await ctx.writeManifest(rollupOutputs(out, bundle), outDirOf(out));
-        await ctx.scanOutput(outDirOf(out));
-      },
-    } as never,
-    rollup: {
-      async writeBundle(out: OutputOptionsLike, bundle: BundleLike) {
-        await ctx.writeManifest(rollupOutputs(out, bundle), outDirOf(out));
-        await ctx.scanOutput(outDirOf(out));
-      },
-    } as never,
+    rollup: { writeBundle: rollupWriteBundle(ctx) } as never,
     webpack(compiler) {
       browser = isBrowserTarget(compiler.options.target);
       webpackLike(ctx, compiler as unknown as WebpackLikeCompiler);
@@ -104,8 +77,175 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (opt
       webpackLike(ctx, compiler as unknown as WebpackLikeCompiler);
     },
   };
-  return plugin;
 };
+
+/** The `load` hook of the virtual modules (Rollup, Vite, webpack, Rspack). */
+function virtualModules(ctx: SealkitContext): UnpluginOptions["load"] {
+  return {
+    filter: { id: RESOLVED_VIRTUAL },
+    handler(id) {
+      return parseVirtualId(id) ? ctx.load(id) : undefined;
+    },
+  };
+}
+
+/** The manifest (and the `scan` check) once Rollup or Vite has written the bundle. */
+function rollupWriteBundle(ctx: SealkitContext, readsOf: (moduleId: string) => Iterable<string> = virtualSecretOf) {
+  return async (out: OutputOptionsLike, bundle: BundleLike) => {
+    await ctx.writeManifest(rollupOutputs(out, bundle, readsOf), outDirOf(out));
+    await ctx.scanOutput(outDirOf(out));
+  };
+}
+
+/**
+ * A Sealkit error through Rollup's and Vite's error channel, which prints the location and
+ * the code frame itself and stops the build. Anything else is rethrown as it is.
+ */
+function rollupError(context: { error(e: never): unknown }, e: unknown, id: string): never {
+  if (!isSealkitError(e)) throw e;
+  const d = detailsOf(e);
+  context.error({
+    message: d ? d.reason : e.message,
+    id,
+    ...(d ? { loc: { file: d.file, line: d.line, column: d.column }, frame: d.frame } : {}),
+    pluginCode: e.code,
+  } as never);
+  throw e; // not reached: this.error throws
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Vite (7 and 8): no JavaScript at all while the module graph loads.
+ * ------------------------------------------------------------------------------------- */
+
+/**
+ * On Vite 8 every JavaScript hook that runs while Rolldown loads the module graph costs:
+ * a transform hook, or a resolve hook, that does nothing for the 200 of 2,000 files that
+ * import the runtime measured +5–10 % build time against a 10 % budget (docs/benchmarks.md).
+ * So the build design runs none:
+ * - `config` aliases "@sealkit/runtime" to a stand-in file (node_modules/.sealkit/), which
+ *   Vite resolves and loads natively;
+ * - `buildStart` writes that file: the store's providers, its data-key record, then the
+ *   runtime itself under its second name ("@sealkit/runtime/self");
+ * - `buildEnd` asks the bundler which modules import the stand-in and scans them as they
+ *   are on disk, as the esbuild design does, failing the build with file:line:column;
+ * - `intro` starts each chunk holding such modules with a push of just their envelopes into
+ *   the realm's queue (ENVELOPE_QUEUE), which the runtime takes in on its first lookup.
+ * A chunk carries the envelopes of its own modules; the bundle carries one data-key record.
+ * `vite dev` does none of this: there the runtime's Node development fallback reads the store.
+ */
+function vitePlugin(ctx: SealkitContext): UnpluginOptions {
+  const filter = (id: string) => matchesFilter(id, ctx.options.include, ctx.options.exclude);
+  let viteSsr: boolean | undefined;
+  /** The stand-in file (builds only), and the ids the bundler may know it by. */
+  let standIn: string | undefined;
+  let standInIds: string[] = [];
+  /** Module id -> the secrets it reads, found at buildEnd. */
+  let reads = new Map<string, readonly string[]>();
+
+  return {
+    name: "sealkit",
+    enforce: "pre",
+    async buildStart() {
+      ctx.startBuild({ browser: false });
+      reads = new Map();
+      await ctx.writeDts();
+      if (standIn) {
+        await writeIfChanged(standIn, await ctx.standIn());
+        standInIds = [...new Set([standIn, realpathSync(standIn)])];
+      }
+    },
+    // Typed structurally: Vite 7 (Rollup types) and Vite 8 (Rolldown types) differ in detail.
+    vite: {
+      config(_config: unknown, env: { command: string }) {
+        if (env.command !== "build") return null;
+        standIn = standInPath(ctx.options.root, typeof ctx.options.store === "string" ? ctx.options.store : "");
+        return { resolve: { alias: [{ find: /^@sealkit\/runtime$/, replacement: standIn }] } };
+      },
+      // Bundlers test `external` before any resolve hook or alias: a runtime marked external
+      // would never reach the stand-in. Let "@sealkit/runtime" through, and keep the runtime
+      // itself external under its second name, as the user asked.
+      options(opts: { external?: ExternalOption }) {
+        const ext = opts.external;
+        if (!standIn || ext === undefined || !isExternal(ext, RUNTIME_MODULE, undefined, false)) return null;
+        return {
+          ...opts,
+          external: (id: string, importer: string | undefined, isResolved: boolean) =>
+            id === RUNTIME_MODULE ? false : id === RUNTIME_SELF || isExternal(ext, id, importer, isResolved),
+        };
+      },
+      configResolved(config: { build?: { ssr?: unknown } }) {
+        viteSsr = Boolean(config.build?.ssr);
+      },
+      async buildEnd(this: RollupLikeContext, error?: unknown) {
+        if (error || !standIn) return;
+        const context = this;
+        const importers = new Set<string>();
+        for (const id of standInIds) {
+          const info = context.getModuleInfo(id);
+          for (const i of [...(info?.importers ?? []), ...(info?.dynamicImporters ?? [])]) importers.add(i);
+        }
+        const browser = isBrowserEnvironment(context, viteSsr);
+        for (const id of importers) {
+          const file = cleanId(id);
+          if (id.startsWith(RESOLVED_PREFIX) || !isAbsolute(file) || !filter(file)) continue;
+          let code: string;
+          try {
+            code = readFileSync(file, "utf8");
+          } catch {
+            continue; // not a file on disk: another plugin's module
+          }
+          try {
+            const a = await ctx.analyze(code, file, { browser });
+            if (a.names.length > 0) reads.set(id, a.names);
+          } catch (e) {
+            rollupError(context, e, file);
+          }
+        }
+      },
+      async intro(chunk: { moduleIds: readonly string[] }) {
+        const names = new Set<string>();
+        for (const id of chunk.moduleIds) for (const n of reads.get(id) ?? []) names.add(n);
+        return names.size === 0 ? "" : ctx.queuedEnvelopes([...names].sort());
+      },
+      writeBundle: rollupWriteBundle(ctx, (id) => reads.get(id) ?? []),
+    } as never,
+  };
+}
+
+type ExternalOption = string | RegExp | readonly (string | RegExp)[] | ((id: string, importer: string | undefined, isResolved: boolean) => unknown);
+
+function isExternal(ext: ExternalOption, id: string, importer: string | undefined, isResolved: boolean): boolean {
+  if (typeof ext === "function") return Boolean(ext(id, importer, isResolved));
+  const list = typeof ext === "string" || ext instanceof RegExp ? [ext] : ext;
+  return list.some((e) => (typeof e === "string" ? e === id : e.test(id)));
+}
+
+interface RollupLikeContext {
+  getModuleInfo(id: string): { importers: readonly string[]; dynamicImporters: readonly string[] } | null;
+  error(e: never): unknown;
+  environment?: { config?: { consumer?: string } };
+}
+
+/** Vite 6+ tells each hook which environment (client or server) it builds for. */
+function isBrowserEnvironment(context: RollupLikeContext, viteSsr: boolean | undefined): boolean {
+  const consumer = context.environment?.config?.consumer;
+  return consumer ? consumer === "client" : viteSsr === false;
+}
+
+/** One stand-in per project and store, so parallel builds of other stores never share it. */
+function standInPath(root: string, store: string): string {
+  const tag = createHash("sha256").update(`${root}\0${store}`).digest("base64url").slice(0, 16);
+  return join(root, "node_modules", ".sealkit", `runtime-${tag}.mjs`);
+}
+
+/** Writes atomically (temp file, rename), and only when the text changed. */
+async function writeIfChanged(path: string, text: string): Promise<void> {
+  if ((await readFile(path, "utf8").catch(() => undefined)) === text) return;
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = `${path}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+  await writeFile(tmp, text);
+  await rename(tmp, path);
+}
 
 /** Targets that mean "runs in a browser" (webworker is not one: Workers-style runtimes use it). */
 export function isBrowserTarget(target: unknown): boolean {
@@ -123,15 +263,18 @@ function outDirOf(out: OutputOptionsLike): string {
   return resolve(out.dir ?? (out.file ? dirname(out.file) : "dist"));
 }
 
-function rollupOutputs(out: OutputOptionsLike, bundle: BundleLike): OutputSecrets[] {
+/** The secret a module registers: the virtual secret modules of the transform design. */
+function virtualSecretOf(moduleId: string): string[] {
+  const v = parseVirtualId(moduleId);
+  return v?.kind === "secret" ? [v.name as string] : [];
+}
+
+function rollupOutputs(out: OutputOptionsLike, bundle: BundleLike, readsOf: (moduleId: string) => Iterable<string>): OutputSecrets[] {
   const own = new Map<string, Set<string>>();
   for (const [fileName, chunk] of Object.entries(bundle)) {
     if (chunk.type !== "chunk") continue;
     const names = new Set<string>();
-    for (const id of chunk.moduleIds) {
-      const v = parseVirtualId(id);
-      if (v?.kind === "secret") names.add(v.name as string);
-    }
+    for (const id of chunk.moduleIds) for (const n of readsOf(id)) names.add(n);
     own.set(fileName, names);
   }
   // An output needs what it carries plus what the chunks it imports carry.

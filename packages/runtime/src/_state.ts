@@ -58,6 +58,8 @@ interface State {
   fallback?: Fallback;
   options: RuntimeOptions;
   settings?: Settings;
+  /** How many entries of the realm's envelope queue (see `takeQueued`) are taken in. */
+  queued?: number;
 }
 
 // One state per realm, even if a bundle ends up with two copies of this module.

@@ -1,4 +1,5 @@
 import {
+  ENVELOPE_QUEUE,
   type KeyRecord,
   SealkitError,
   TAG_BYTES,
@@ -75,12 +76,32 @@ export function register(keyRecord: string, envelopes: Readonly<Record<string, s
       store.pins.add(p);
     }
   }
+  addTexts(envelopes);
+}
+
+function addTexts(envelopes: Readonly<Record<string, unknown>>): void {
   for (const [name, text] of Object.entries(envelopes)) {
-    if (state.texts.get(name) !== text) {
+    if (typeof text === "string" && state.texts.get(name) !== text) {
       state.texts.set(name, text);
       state.entries.delete(name);
     }
   }
+}
+
+/**
+ * Envelopes that bundle chunks queued in the realm (ENVELOPE_QUEUE): the Vite plugin starts
+ * each chunk that reads secrets with a push of their envelopes, while the data-key record is
+ * registered by its stand-in for this module. Taken in when a lookup misses, so the order
+ * in which chunks and the runtime load does not matter.
+ */
+const QUEUE = Symbol.for(ENVELOPE_QUEUE);
+function takeQueued(): boolean {
+  const q = (globalThis as Record<symbol, unknown>)[QUEUE];
+  const from = state.queued ?? 0;
+  if (!Array.isArray(q) || q.length <= from) return false;
+  state.queued = q.length;
+  for (const item of q.slice(from)) if (item && typeof item === "object") addTexts(item);
+  return true;
 }
 
 function decode(name: string, text: string): Entry {
@@ -109,7 +130,7 @@ function decode(name: string, text: string): Entry {
 }
 
 function entryOf(name: string): Entry | Promise<Entry> {
-  const text = state.texts.get(name);
+  const text = state.texts.get(name) ?? (takeQueued() ? state.texts.get(name) : undefined);
   if (text !== undefined) return decode(name, text);
   if (state.fallback) {
     return state.fallback(name).then(({ keyRecord, envelope }) => {

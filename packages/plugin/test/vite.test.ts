@@ -1,0 +1,148 @@
+/**
+ * The Vite design (Vite 8, Rolldown inside): no hook while the module graph loads. The
+ * runtime is aliased to a stand-in file, importers are scanned at buildEnd, and each chunk
+ * starts by queuing just its own modules' envelopes. Built output is run in a fresh process.
+ */
+import { execFileSync } from "node:child_process";
+import { readFile, readdir } from "node:fs/promises";
+import { join } from "node:path";
+import sealkit from "@sealkit/plugin/vite";
+import { type InlineConfig, build } from "vite";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Project, VALUES, makeProject } from "./_support.js";
+
+const runner = join(import.meta.dirname, "../../../test/e2e/_run-bundle.mjs");
+let p: Project;
+
+beforeAll(async () => {
+  p = await makeProject();
+  await p.write({
+    "src/a.ts": 'import { secret } from "@sealkit/runtime";\nexport const read = async () => ({ db: await secret("db-password") });\n',
+    "src/b.ts": [
+      'import * as sk from "@sealkit/runtime";',
+      'import { secret as s } from "@sealkit/runtime";',
+      'export const read = async () => ({ api: await sk.secret("api-key"), again: await s("api-key") });',
+      "",
+    ].join("\n"),
+    "src/c.cjs": 'const { secret } = require("@sealkit/runtime");\nexports.read = async () => ({ token: await secret("token") });\n',
+    "src/d.ts": 'export { read } from "./c.cjs";\n',
+    "src/lazy.ts": 'export const read = async () => (await import("./a")).read();\n',
+    "src/typo.ts": 'import { secret } from "@sealkit/runtime";\n\nexport const read = () =>\n  secret("db-pasword");\n',
+    "src/dynamic.js": 'import { secret } from "@sealkit/runtime";\nexport const read = (n) => secret(n);\n',
+    "src/plain.ts": 'import { configure } from "@sealkit/runtime";\nexport const read = async () => { configure({}); return {}; };\n',
+  });
+});
+afterAll(() => p.cleanup());
+
+/** A server (SSR) build of `entries` into `out`; returns the output directory. */
+async function ssrBuild(out: string, entries: Record<string, string>, extra: InlineConfig["build"] = {}, options = {}): Promise<string> {
+  const outDir = join(p.dir, out);
+  await build({
+    root: p.dir,
+    configFile: false,
+    logLevel: "silent",
+    plugins: [sealkit({ root: p.dir, dts: false, ...options })],
+    ssr: { noExternal: true },
+    build: {
+      ssr: true,
+      outDir,
+      emptyOutDir: true,
+      minify: false,
+      ...extra,
+      rollupOptions: { input: Object.fromEntries(Object.entries(entries).map(([k, v]) => [k, join(p.dir, v)])), ...extra.rollupOptions },
+    },
+  });
+  return outDir;
+}
+
+function run(file: string): { first: Record<string, string>; unwraps: number } {
+  return JSON.parse(execFileSync(process.execPath, [runner, file, "read"], { env: { ...process.env, SEALKIT_LOCAL_KEY: p.localKey }, encoding: "utf8" }));
+}
+
+async function outputs(dir: string): Promise<Record<string, string>> {
+  const files = (await readdir(dir, { recursive: true })).filter((f) => f.endsWith(".js") || f.endsWith(".mjs"));
+  return Object.fromEntries(await Promise.all(files.map(async (f) => [f, await readFile(join(dir, f), "utf8")] as const)));
+}
+
+/** Vite 8 (Rolldown) wraps a plugin's error: the first of `errors` carries loc, frame, plugin. */
+async function buildError(pending: Promise<unknown>): Promise<Error & Record<string, unknown>> {
+  const e = (await pending.then(
+    () => undefined,
+    (x) => x,
+  )) as (Error & { errors?: Record<string, unknown>[] }) | undefined;
+  if (!e) throw new Error("the build succeeded");
+  return Object.assign(e, e.errors?.[0]);
+}
+
+const envelopeOf = (name: string) => new RegExp(`sealkit:1:[^:"]+:1:${name.replace(/[.-]/g, "\\$&")}:`);
+
+describe("Vite 8", () => {
+  it("several entries: each chunk carries only its own envelopes, the bundle one data-key record, and every entry runs", async () => {
+    const dir = await ssrBuild("out-multi", { a: "src/a.ts", b: "src/b.ts", d: "src/d.ts", lazy: "src/lazy.ts", plain: "src/plain.ts" });
+    const files = await outputs(dir);
+    const all = Object.values(files).join("\n");
+    expect(all.match(/sealkit-key:1:/g)).toHaveLength(1);
+    expect(all).not.toMatch(envelopeOf("unused-secret"));
+    // each envelope once in the whole output, in the chunk of the module that reads it
+    for (const name of ["db-password", "api-key", "token"]) expect(all.match(new RegExp(envelopeOf(name), "g"))).toHaveLength(1);
+    expect(files["b.js"]).toMatch(envelopeOf("api-key"));
+    expect(files["b.js"]).not.toMatch(envelopeOf("db-password"));
+    expect(files["d.js"]).toMatch(envelopeOf("token"));
+    expect(files["plain.js"]).not.toMatch(/sealkit:1:/);
+
+    expect(run(join(dir, "a.js")).first).toEqual({ db: VALUES["db-password"] });
+    expect(run(join(dir, "b.js"))).toMatchObject({ first: { api: VALUES["api-key"], again: VALUES["api-key"] }, unwraps: 1 });
+    expect(run(join(dir, "d.js"))).toMatchObject({ first: { token: VALUES.token }, unwraps: 1 });
+    // (the lazily loaded chunk registers the real provider after the runner's counting one)
+    expect(run(join(dir, "lazy.js")).first).toEqual({ db: VALUES["db-password"] });
+    expect(run(join(dir, "plain.js")).first).toEqual({});
+
+    const manifest = JSON.parse(await readFile(join(dir, "sealkit-manifest.json"), "utf8"));
+    expect(manifest.outputs["b.js"].stores[0].secrets).toEqual(["api-key"]);
+    expect(manifest.outputs["d.js"].stores[0].secrets).toEqual(["token"]);
+    expect(manifest.outputs["a.js"].stores[0].secrets).toEqual(["db-password"]);
+    expect(manifest.outputs["lazy.js"].stores).toEqual([]); // it loads a.js, which is listed
+    expect(manifest.outputs["plain.js"].stores).toEqual([]);
+  });
+
+  it("a runtime the user marks external stays external (as @sealkit/runtime/self), and the secrets still arrive", async () => {
+    const dir = await ssrBuild("out-external", { b: "src/b.ts" }, { rollupOptions: { external: ["@sealkit/runtime"] } });
+    const code = (await outputs(dir))["b.js"] as string;
+    expect(code).toContain('from "@sealkit/runtime/self"');
+    expect(code).not.toContain("function register(");
+    expect(code.match(/sealkit-key:1:/g)).toHaveLength(1);
+    expect(run(join(dir, "b.js"))).toMatchObject({ first: { api: VALUES["api-key"] }, unwraps: 1 });
+  });
+
+  it("reports an unknown name through Vite's errors with file, line, column and frame", async () => {
+    const err = await buildError(ssrBuild("out-typo", { typo: "src/typo.ts" }));
+    expect(err.message).toContain('no secret named "db-pasword"');
+    expect(err.message).toContain('did you mean "db-password"?');
+    expect(err.plugin).toBe("sealkit");
+    expect(err.pluginCode).toBe("E_BUILD");
+    expect(err.loc).toMatchObject({ line: 4, column: 9 });
+    expect(String((err.loc as { file: string }).file)).toContain("typo.ts");
+    expect(err.frame).toContain('secret("db-pasword")');
+  });
+
+  it("reports a non-literal argument with its location", async () => {
+    const err = await buildError(ssrBuild("out-dynamic", { dynamic: "src/dynamic.js" }));
+    expect(err.message).toContain("must be a string literal");
+    expect(err.loc).toMatchObject({ line: 2, column: "export const read = (n) => secret(".length });
+  });
+
+  it("refuses secret() in a client (browser) build unless allowBrowser is set", async () => {
+    const client = (allowBrowser: boolean) =>
+      build({
+        root: p.dir,
+        configFile: false,
+        logLevel: "silent",
+        plugins: [sealkit({ root: p.dir, dts: false, allowBrowser })],
+        build: { outDir: join(p.dir, "out-client"), emptyOutDir: true, lib: { entry: join(p.dir, "src/a.ts"), formats: ["es"], fileName: "a" } },
+      });
+    const err = await buildError(client(false));
+    expect(err.message).toContain("browser-targeted bundle");
+    expect(err.loc).toMatchObject({ line: 2, column: "export const read = async () => ({ db: await secret(".length });
+    await expect(client(true)).resolves.toBeDefined();
+  });
+});
