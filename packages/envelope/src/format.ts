@@ -130,7 +130,7 @@ export const ENVELOPE_PREFIX = "sealkit:";
 
 /**
  * `Symbol.for()` key of the realm's queue of envelope maps: a bundle chunk can register its
- * envelopes with `(globalThis[Symbol.for(ENVELOPE_QUEUE)] ||= []).push({ name: envelope })`
+ * envelopes with `(q = q || []).push({ name: envelope })`, `q` being `globalThis[Symbol.for(ENVELOPE_QUEUE)]`,
  * before the runtime has loaded (the Vite plugin does), and the runtime takes them in.
  */
 export const ENVELOPE_QUEUE = "sealkit.envelopes";
@@ -154,8 +154,9 @@ export function decodeEnvelope(text: string): Envelope {
   const parts = text.split(":");
   if (parts.length !== 7 || parts[0] !== "sealkit") throw bad("expected sealkit:<version>:... with 7 fields");
   const [, v, storeId, gen, name, nonceText, sealedText] = parts as [string, string, string, string, string, string, string];
+  // Canonical text only ("01" or "1.0" is not version 1): one envelope, one spelling.
   const version = Number(v);
-  if (version !== FORMAT_VERSION) {
+  if (version !== FORMAT_VERSION || v !== String(FORMAT_VERSION)) {
     throw new SealkitError(
       "E_FORMAT",
       `unsupported envelope format version ${JSON.stringify(v)}; this Sealkit reads version ${FORMAT_VERSION}. Upgrade @sealkit/runtime.`,
@@ -231,7 +232,7 @@ export function decodeKeyRecord(text: string): KeyRecord {
   const rest = text.slice(KEY_RECORD_PREFIX.length);
   const colon = rest.indexOf(":");
   const v = rest.slice(0, colon);
-  if (colon < 0 || Number(v) !== FORMAT_VERSION) {
+  if (colon < 0 || v !== String(FORMAT_VERSION)) {
     throw new SealkitError(
       "E_FORMAT",
       `unsupported data-key record version ${JSON.stringify(v)}; this Sealkit reads version ${FORMAT_VERSION}`,

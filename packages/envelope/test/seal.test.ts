@@ -5,7 +5,9 @@ import {
   OPEN_FAILED,
   SealkitError,
   decodeEnvelope,
+  decodeKeyRecord,
   encodeEnvelope,
+  encodeKeyRecord,
   newDataKey,
   newStoreId,
   openText,
@@ -134,5 +136,21 @@ describe("canonical encodings", () => {
     const sibling = alphabet[i ^ 1] as string; // differs only in an unused low bit
     expect(() => decodeEnvelope(text.slice(0, -1) + sibling)).toThrow(SealkitError);
     expect(openText(key, decodeEnvelope(text))).toBe("x");
+  });
+
+  it("refuses a non-canonical version in envelopes and data-key records (found by the tamper fuzzer: sealkit:01:…)", () => {
+    const text = encodeEnvelope(sealValue(newDataKey(), addr, "x"));
+    for (const v of ["01", "1.0", "+1", " 1", "1e0", "0x1"]) {
+      const err = (() => {
+        try {
+          decodeEnvelope(text.replace(/^sealkit:1:/, `sealkit:${v}:`));
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect((err as SealkitError)?.code, v).toBe("E_FORMAT");
+    }
+    const record = encodeKeyRecord({ version: 1, storeId: addr.storeId, generation: 1, keys: [] });
+    expect(() => decodeKeyRecord(record.replace(/^sealkit-key:1:/, "sealkit-key:01:"))).toThrow(/unsupported data-key record version "01"/);
   });
 });
