@@ -7,7 +7,7 @@ import { execFileSync } from "node:child_process";
 import { readFile, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import sealkit from "@sealkit/plugin/vite";
-import { type InlineConfig, build } from "vite";
+import { type InlineConfig, build, createServer } from "vite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Project, VALUES, makeProject } from "./_support.js";
 
@@ -144,5 +144,27 @@ describe("Vite 8", () => {
     expect(err.message).toContain("browser-targeted bundle");
     expect(err.loc).toMatchObject({ line: 2, column: "export const read = async () => ({ db: await secret(".length });
     await expect(client(true)).resolves.toBeDefined();
+  });
+
+  it("vite dev (serve) adds no alias: the runtime's development fallback reads the store", async () => {
+    const server = await createServer({
+      root: p.dir,
+      configFile: false,
+      logLevel: "silent",
+      plugins: [sealkit({ root: p.dir, dts: false })],
+      server: { middlewareMode: true, hmr: false, watch: null },
+      appType: "custom",
+    });
+    const before = process.env.SEALKIT_STORE;
+    process.env.SEALKIT_STORE = p.store;
+    try {
+      expect(server.config.resolve.alias.some((a) => String(a.find).includes("sealkit"))).toBe(false);
+      const mod = await server.ssrLoadModule(join(p.dir, "src/b.ts"));
+      expect(await mod.read()).toEqual({ api: VALUES["api-key"], again: VALUES["api-key"] });
+    } finally {
+      if (before === undefined) delete process.env.SEALKIT_STORE;
+      else process.env.SEALKIT_STORE = before;
+      await server.close();
+    }
   });
 });

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { configure, preload, secret, secretBytes } from "@sealkit/runtime";
+import { ENVELOPE_QUEUE } from "@sealkit/envelope";
+import { configure, preload, register, secret, secretBytes } from "@sealkit/runtime";
 import { fail, fakeProvider, makeStore, registerStore, reset } from "./_fake.js";
 
 afterEach(reset);
@@ -48,5 +49,39 @@ describe("one unwrap per store per cold start", () => {
     configure({});
     const err = await secret("never-registered-xyz").catch((e) => e);
     expect(err.code).toBe("E_NOT_FOUND");
+  });
+});
+
+describe("envelopes queued in the realm (the Vite plugin's chunks)", () => {
+  const queue = () => {
+    const g = globalThis as Record<symbol, unknown[] | undefined>;
+    const key = Symbol.for(ENVELOPE_QUEUE);
+    g[key] ??= [];
+    return g[key] as unknown[];
+  };
+
+  it("a chunk may queue its envelopes before or after the runtime loaded; one unwrap serves them all", async () => {
+    const fake = fakeProvider();
+    const store = makeStore(fake, { a: "alpha", b: "beta", c: "gamma" });
+    const [a, b, c] = store.names as [string, string, string];
+    register(store.keyRecord, {}); // the stand-in: the data-key record, no envelopes
+    queue().push({ [a]: store.envelopes[a] }, null, "junk", { [b]: 42 }); // junk is ignored
+    expect(await secret(a)).toBe("alpha");
+    // b's entry above was not a string: not registered
+    expect((await secret(b).catch((e) => e)).code).toBe("E_NOT_FOUND");
+    queue().push({ [b]: store.envelopes[b], [c]: store.envelopes[c] }); // a chunk loaded later
+    expect([await secret(b), await secret(c)]).toEqual(["beta", "gamma"]);
+    expect(fake.calls).toHaveLength(1);
+  });
+
+  it("an envelope queued without its store's record fails as a build problem, with no plaintext", async () => {
+    const fake = fakeProvider();
+    const store = makeStore(fake, { a: "alpha" });
+    const name = store.names[0] as string;
+    queue().push({ [name]: store.envelopes[name] });
+    const err = await secret(name).catch((e) => e);
+    expect(err.code).toBe("E_CONFIG");
+    expect(String(err.message)).not.toContain("alpha");
+    expect(fake.calls).toHaveLength(0);
   });
 });
