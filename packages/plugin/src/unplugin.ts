@@ -178,13 +178,12 @@ function vitePlugin(ctx: SealkitContext): UnpluginOptions {
       },
       async buildEnd(this: RollupLikeContext, error?: unknown) {
         if (error || !standIn) return;
-        const context = this;
         const importers = new Set<string>();
         for (const id of standInIds) {
-          const info = context.getModuleInfo(id);
+          const info = this.getModuleInfo(id);
           for (const i of [...(info?.importers ?? []), ...(info?.dynamicImporters ?? [])]) importers.add(i);
         }
-        const browser = isBrowserEnvironment(context, viteSsr);
+        const browser = isBrowserEnvironment(this, viteSsr);
         for (const id of importers) {
           const file = cleanId(id);
           if (id.startsWith(RESOLVED_PREFIX) || !isAbsolute(file) || !filter(file)) continue;
@@ -198,7 +197,7 @@ function vitePlugin(ctx: SealkitContext): UnpluginOptions {
             const a = await ctx.analyze(code, file, { browser });
             if (a.names.length > 0) reads.set(id, a.names);
           } catch (e) {
-            rollupError(context, e, file);
+            rollupError(this, e, file);
           }
         }
       },
