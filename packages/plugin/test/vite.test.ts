@@ -7,6 +7,7 @@ import { execFileSync } from "node:child_process";
 import { readFile, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import sealkit from "@sealkit/plugin/vite";
+import { TraceMap, originalPositionFor } from "@jridgewell/trace-mapping";
 import { type InlineConfig, build, createServer } from "vite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Project, VALUES, makeProject } from "./_support.js";
@@ -103,6 +104,23 @@ describe("Vite 8", () => {
     expect(manifest.outputs["a.js"].stores[0].secrets).toEqual(["db-password"]);
     expect(manifest.outputs["lazy.js"].stores).toEqual([]); // it loads a.js, which is listed
     expect(manifest.outputs["plain.js"].stores).toEqual([]);
+  });
+
+  it("source maps stay exact below the queued envelopes that start the chunk", async () => {
+    for (const minify of [false, true]) {
+      const dir = await ssrBuild(`out-map-${minify}`, { b: "src/b.ts" }, { sourcemap: true, minify });
+      const code = await readFile(join(dir, "b.js"), "utf8");
+      const map = new TraceMap(JSON.parse(await readFile(join(dir, "b.js.map"), "utf8")));
+      const lines = code.split("\n");
+      const call = /[`'"]api-key[`'"]\)/; // a minifier may change the quotes
+      const line = lines.findIndex((l) => call.test(l));
+      const column = (lines[line] as string).search(call);
+      const pos = originalPositionFor(map, { line: line + 1, column });
+      expect(pos.source, `minify ${minify}`).toContain("b.ts");
+      expect(pos, `minify ${minify}`).toMatchObject({ line: 3 });
+      // the first "api-key" argument on line 3 of b.ts
+      expect(pos.column, `minify ${minify}`).toBe('export const read = async () => ({ api: await sk.secret('.length);
+    }
   });
 
   it("a runtime the user marks external stays external (as @sealkit/runtime/self), and the secrets still arrive", async () => {
