@@ -1,12 +1,12 @@
 /**
- * The unplugin factory. Rollup, webpack and Rspack run `transform` on files that mention
- * `@sealkit/runtime` (a native `filter` on id and code, so other files never reach
- * JavaScript on Rollup 4.40+). esbuild and Vite run no per-file hook at all: a native
- * resolve filter on `@sealkit/runtime` calls into JavaScript only for the files that
- * import the runtime, and resolves that import to a stand-in module carrying just those
- * files' envelopes. (unplugin's esbuild adapter would otherwise call JS for every file;
- * on Vite 8 a JS transform hook alone, for 200 of 2,000 files and returning nothing,
- * measured +6–8 % build time against a 10 % budget: docs/benchmarks.md.)
+ * The unplugin factory: three designs over one context (docs/plugin.md).
+ * - Rollup, webpack and Rspack run `transform` on files that mention `@sealkit/runtime` (a
+ *   native `filter` on id and code, so other files never reach JavaScript on Rollup 4.40+).
+ * - esbuild runs no per-file hook: a native `onResolve` filter on `@sealkit/runtime` calls
+ *   into JavaScript only for the files that import the runtime, and resolves that import
+ *   to a stand-in module carrying just those files' envelopes (unplugin's esbuild adapter
+ *   would otherwise call JavaScript for every file).
+ * - Vite runs no hook at all while the module graph loads (see `vitePlugin`).
  */
 import { createHash, randomBytes } from "node:crypto";
 import { readFileSync, realpathSync } from "node:fs";
