@@ -12,7 +12,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { readFileSync, realpathSync } from "node:fs";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname, isAbsolute, join, resolve } from "node:path";
-import { isSealkitError } from "@sealkit/envelope";
+import { SealkitError, isSealkitError } from "@sealkit/envelope";
 import type { Metafile, PartialMessage, PluginBuild } from "esbuild";
 import type { UnpluginFactory, UnpluginOptions } from "unplugin";
 import { RESOLVED_PREFIX, RUNTIME_SELF, parseVirtualId } from "./codegen.js";
@@ -173,8 +173,17 @@ function vitePlugin(ctx: SealkitContext): UnpluginOptions {
             id === RUNTIME_MODULE ? false : id === RUNTIME_SELF || isExternal(ext, id, importer, isResolved),
         };
       },
-      configResolved(config: { build?: { ssr?: unknown } }) {
+      configResolved(config: { build?: { ssr?: unknown }; resolve?: { alias?: readonly { find: string | RegExp; replacement: string }[] } }) {
         viteSsr = Boolean(config.build?.ssr);
+        // Another alias for the runtime would bypass the stand-in (the bundle would carry no
+        // envelope) or break its import of the runtime's second name.
+        const other = standIn ? config.resolve?.alias?.find((a) => a.replacement !== standIn && aliasMatches(a.find, RUNTIME_MODULE)) : undefined;
+        if (other) {
+          throw new SealkitError(
+            "E_CONFIG",
+            `sealkit plugin: resolve.alias maps "${RUNTIME_MODULE}" to ${JSON.stringify(other.replacement)}, but Vite builds need the plugin's own alias for it (its stand-in registers the bundle's secrets). To use another copy of the runtime, alias "${RUNTIME_SELF}" alone: the stand-in imports the runtime by that name.`,
+          );
+        }
       },
       async buildEnd(this: RollupLikeContext, error?: unknown) {
         if (error || !standIn) return;
@@ -209,6 +218,11 @@ function vitePlugin(ctx: SealkitContext): UnpluginOptions {
       writeBundle: rollupWriteBundle(ctx, (id) => reads.get(id) ?? []),
     } as never,
   };
+}
+
+/** Vite's alias matching: a string matches itself and its subpaths, a RegExp what it tests. */
+function aliasMatches(find: string | RegExp, id: string): boolean {
+  return typeof find === "string" ? id === find || id.startsWith(`${find}/`) : find.test(id);
 }
 
 type ExternalOption = string | RegExp | readonly (string | RegExp)[] | ((id: string, importer: string | undefined, isResolved: boolean) => unknown);

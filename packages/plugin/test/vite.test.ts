@@ -132,6 +132,19 @@ describe("Vite 8", () => {
     expect(run(join(dir, "b.js"))).toMatchObject({ first: { api: VALUES["api-key"] }, unwraps: 1 });
   });
 
+  it("refuses a user alias for @sealkit/runtime, which would bypass the stand-in, and says what to alias instead", async () => {
+    const err = (await build({
+      root: p.dir,
+      configFile: false,
+      logLevel: "silent",
+      plugins: [sealkit({ root: p.dir, dts: false })],
+      resolve: { alias: { "@sealkit/runtime": join(p.dir, "src/a.ts") } },
+      build: { ssr: join(p.dir, "src/b.ts"), outDir: join(p.dir, "out-alias") },
+    }).catch((e) => e)) as Error & { code?: string };
+    expect(err.code).toBe("E_CONFIG");
+    expect(err.message).toContain('alias "@sealkit/runtime/self" alone');
+  });
+
   it("reports an unknown name through Vite's errors with file, line, column and frame", async () => {
     const err = await buildError(ssrBuild("out-typo", { typo: "src/typo.ts" }));
     expect(err.message).toContain('no secret named "db-pasword"');
