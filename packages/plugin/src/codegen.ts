@@ -94,10 +94,15 @@ export function standInSource(store: StoreFile | undefined, entryFor: (provider:
   ].join("\n");
 }
 
-/** The line that starts a chunk whose modules read `names` (Vite): their envelopes, queued. */
-export function queuedEnvelopesSource(store: StoreFile, names: Iterable<string>): string {
+/** The encoded envelopes of `names`. */
+export function envelopesOf(store: StoreFile, names: Iterable<string>): Record<string, string> {
   const envelopes: Record<string, string> = {};
   for (const n of names) envelopes[n] = encodeEnvelope(storedEnvelope(store, n));
+  return envelopes;
+}
+
+/** The statement that starts a chunk whose modules read these secrets (Vite): their envelopes, queued. */
+export function queuedEnvelopesSource(envelopes: Readonly<Record<string, string>>): string {
   const q = `globalThis[Symbol.for(${JSON.stringify(ENVELOPE_QUEUE)})]`;
   return `(${q} = ${q} || []).push(${JSON.stringify(envelopes)});`;
 }

@@ -4,18 +4,18 @@
  * `analyze(code, id)` for the esbuild design that never transforms user files, `load(id)`
  * for the virtual modules, and the manifest and `.d.ts` writers.
  */
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { dirname, relative } from "node:path";
 import { SealkitError, type StoreFile, isSealkitError } from "@sealkit/envelope";
-import { assertNoLeaks, didYouMeanHint, ensureProviders, readStoreFile, scanStoreForLeaks } from "@sealkit/store";
+import { assertNoLeaks, didYouMeanHint, ensureProviders, readStoreFileSync, scanStoreForLeaks } from "@sealkit/store";
 import MagicString from "magic-string";
 import {
   keyModuleSource,
   parseVirtualId,
   providerModule,
-  queuedEnvelopesSource,
+  envelopesOf,
   runtimeProxySource,
   secretModuleId,
   secretModuleSource,
@@ -75,8 +75,8 @@ export interface SealkitContext {
   runtimeProxy(analysis: Analysis): string;
   /** The Vite stand-in for `@sealkit/runtime`: providers, data-key record, runtime. */
   standIn(): Promise<string>;
-  /** The start of a Vite chunk whose modules read `names`: their envelopes, queued. */
-  queuedEnvelopes(names: Iterable<string>): Promise<string>;
+  /** The encoded envelopes of `names` (Vite queues them at the start of chunks). */
+  envelopes(names: Iterable<string>): Promise<Record<string, string>>;
   /** Writes the manifest for these outputs (paths absolute); returns it, or undefined when disabled. */
   writeManifest(outputs: readonly OutputSecrets[], defaultDir: string): Promise<Manifest | undefined>;
   /** Writes the `.d.ts` of secret names when enabled and the store exists; true when the file changed. */
@@ -112,7 +112,8 @@ export function createContext(userOptions: Options = {}): SealkitContext {
 
   const store = (): Promise<StoreFile> => {
     if (options.store instanceof SealkitError) return Promise.reject(options.store);
-    storePromise ??= readStoreFile(options.store);
+    // Synchronous read: a build hook waits on it, and fs/promises costs event-loop round trips.
+    storePromise ??= new Promise((ok) => ok(readStoreFileSync(options.store as string)));
     return storePromise;
   };
 
@@ -212,8 +213,8 @@ export function createContext(userOptions: Options = {}): SealkitContext {
     async standIn() {
       return standInSource(await store().catch(() => undefined), providerEntry);
     },
-    async queuedEnvelopes(names) {
-      return queuedEnvelopesSource(await store(), names);
+    async envelopes(names) {
+      return envelopesOf(await store(), names);
     },
     async writeManifest(outputs, defaultDir) {
       if (options.manifest === false) return undefined;
@@ -221,8 +222,9 @@ export function createContext(userOptions: Options = {}): SealkitContext {
       const used = outputs.some((o) => o.secrets.size > 0);
       const s = used ? await store() : undefined;
       const manifest = manifestOf(outputs, s, dirname(path), options.store instanceof SealkitError ? undefined : options.store);
-      await mkdir(dirname(path), { recursive: true });
-      await writeFile(path, `${JSON.stringify(manifest, null, 2)}\n`);
+      // Synchronous, like the store read: a small file, written while the bundler waits.
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(path, `${JSON.stringify(manifest, null, 2)}\n`);
       return manifest;
     },
     async scanOutput(outDir) {

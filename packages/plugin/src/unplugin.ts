@@ -9,13 +9,12 @@
  * - Vite runs no hook at all while the module graph loads (see `vitePlugin`).
  */
 import { createHash, randomBytes } from "node:crypto";
-import { readFileSync, realpathSync } from "node:fs";
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { mkdirSync, readFileSync, realpathSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { SealkitError, isSealkitError } from "@sealkit/envelope";
 import type { Metafile, PartialMessage, PluginBuild } from "esbuild";
 import type { UnpluginFactory, UnpluginOptions } from "unplugin";
-import { RESOLVED_PREFIX, RUNTIME_SELF, parseVirtualId } from "./codegen.js";
+import { RESOLVED_PREFIX, RUNTIME_SELF, parseVirtualId, queuedEnvelopesSource } from "./codegen.js";
 import { type Analysis, type SealkitContext, cleanId, createContext } from "./context.js";
 import { detailsOf } from "./errors.js";
 import type { OutputSecrets } from "./manifest.js";
@@ -139,8 +138,9 @@ function vitePlugin(ctx: SealkitContext): UnpluginOptions {
   /** The stand-in file (builds only), and the ids the bundler may know it by. */
   let standIn: string | undefined;
   let standInIds: string[] = [];
-  /** Module id -> the secrets it reads, found at buildEnd. */
+  /** Module id -> the secrets it reads, and their envelopes: found at buildEnd. */
   let reads = new Map<string, readonly string[]>();
+  let envelopes: Readonly<Record<string, string>> = {};
 
   return {
     name: "sealkit",
@@ -148,9 +148,10 @@ function vitePlugin(ctx: SealkitContext): UnpluginOptions {
     async buildStart() {
       ctx.startBuild({ browser: false });
       reads = new Map();
+      envelopes = {};
       await ctx.writeDts();
       if (standIn) {
-        await writeIfChanged(standIn, await ctx.standIn());
+        writeIfChanged(standIn, await ctx.standIn());
         standInIds = [...new Set([standIn, realpathSync(standIn)])];
       }
     },
@@ -209,11 +210,13 @@ function vitePlugin(ctx: SealkitContext): UnpluginOptions {
             rollupError(this, e, file);
           }
         }
+        if (reads.size > 0) envelopes = await ctx.envelopes(new Set([...reads.values()].flat()));
       },
-      async intro(chunk: { moduleIds: readonly string[] }) {
+      intro(chunk: { moduleIds: readonly string[] }) {
         const names = new Set<string>();
         for (const id of chunk.moduleIds) for (const n of reads.get(id) ?? []) names.add(n);
-        return names.size === 0 ? "" : ctx.queuedEnvelopes([...names].sort());
+        if (names.size === 0) return "";
+        return queuedEnvelopesSource(Object.fromEntries([...names].sort().map((n) => [n, envelopes[n] as string])));
       },
       writeBundle: rollupWriteBundle(ctx, (id) => reads.get(id) ?? []),
     } as never,
@@ -251,13 +254,20 @@ function standInPath(root: string, store: string): string {
   return join(root, "node_modules", ".sealkit", `runtime-${tag}.mjs`);
 }
 
-/** Writes atomically (temp file, rename), and only when the text changed. */
-async function writeIfChanged(path: string, text: string): Promise<void> {
-  if ((await readFile(path, "utf8").catch(() => undefined)) === text) return;
-  await mkdir(dirname(path), { recursive: true });
+/**
+ * Writes atomically (temp file, rename), and only when the text changed. Synchronous: it is
+ * a small file, usually unchanged, and Vite waits on buildStart.
+ */
+function writeIfChanged(path: string, text: string): void {
+  try {
+    if (readFileSync(path, "utf8") === text) return;
+  } catch {
+    // not written yet
+  }
+  mkdirSync(dirname(path), { recursive: true });
   const tmp = `${path}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
-  await writeFile(tmp, text);
-  await rename(tmp, path);
+  writeFileSync(tmp, text);
+  renameSync(tmp, path);
 }
 
 /** Targets that mean "runs in a browser" (webworker is not one: Workers-style runtimes use it). */

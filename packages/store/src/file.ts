@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { open, readFile, readdir, rename, stat, unlink } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { SealkitError, type StoreFile, parseStore, serializeStore } from "@sealkit/envelope";
@@ -17,16 +18,31 @@ export async function readStoreFile(path: string): Promise<StoreFile> {
   try {
     text = await readFile(path, "utf8");
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") {
-      throw new SealkitError(
-        "E_NOT_FOUND",
-        `no store file at ${path}: create one with \`sealkit init\`, or pick another with --store or SEALKIT_STORE`,
-        { details: { file: path } },
-      );
-    }
-    throw ioError(e, `cannot read store file ${path}`, path);
+    throw readError(e, path);
   }
   return parseStore(text, path);
+}
+
+/** The same, synchronously: for build hooks, where fs/promises costs event-loop round trips. */
+export function readStoreFileSync(path: string): StoreFile {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    throw readError(e, path);
+  }
+  return parseStore(text, path);
+}
+
+function readError(e: unknown, path: string): SealkitError {
+  if ((e as NodeJS.ErrnoException).code === "ENOENT") {
+    return new SealkitError(
+      "E_NOT_FOUND",
+      `no store file at ${path}: create one with \`sealkit init\`, or pick another with --store or SEALKIT_STORE`,
+      { details: { file: path } },
+    );
+  }
+  return ioError(e, `cannot read store file ${path}`, path);
 }
 
 export async function storeExists(path: string): Promise<boolean> {

@@ -1,4 +1,4 @@
-export { DEFAULT_STORE_FILE, readStoreFile, resolveStorePath, storeExists, withStoreLock, writeStoreFile } from "./file.js";
+export { DEFAULT_STORE_FILE, readStoreFile, readStoreFileSync, resolveStorePath, storeExists, withStoreLock, writeStoreFile } from "./file.js";
 export { FAULT_POINTS, type FaultPoint, faultPoint } from "./faults.js";
 export {
   type BundleRekeyResult,
