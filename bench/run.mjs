@@ -225,10 +225,12 @@ try {
   await section("size", () => size.run(ctx));
   await section("cold", () => cold.run(ctx));
   await section("warm", () => warm.run(ctx));
+  // Before the fault and fleet sections: their bursts of processes leave the machine loaded
+  // (load average 4–5 on 2 cores) for a minute, which skews the build-time ratios.
+  await section("plugin", () => pluginOverhead());
   await section("faults", () => faults.run(ctx));
   await section("fleet", () => fleet.run(ctx));
   await section("rekey", () => rekey.run(ctx));
-  await section("plugin", () => pluginOverhead());
   sealkitVia = await ctx.sealkitVia();
 } finally {
   await ctx.close();
