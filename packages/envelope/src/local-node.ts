@@ -4,33 +4,65 @@
  * directory), which must be readable by its owner only (like an SSH private key).
  * Importing this module registers the provider.
  */
+import { createCipheriv, createDecipheriv } from "node:crypto";
 import { chmod, mkdir, open, readFile, stat } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
-import { toBase64, wipe } from "./_bytes.js";
-import {
-  type LocalKeySource,
-  type LocalProviderOptions,
-  envKeySource,
-  generateLocalKey,
-  localKeyRef,
-  localProvider as localProviderCore,
-  parseLocalKey,
-} from "./_local-core.js";
-import { SealkitError } from "./errors.js";
+import { concatBytes, toBase64, wipe } from "./_bytes.js";
+import { type LocalKeySource, type LocalProviderOptions, envKeySource, generateLocalKey, localCore, parseLocalKey } from "./_local-core.js";
+import { type Aead, TAG_BYTES } from "./aead.js";
+import { SealkitError, openFailed } from "./errors.js";
 import type { KeyProvider } from "./provider.js";
 import { registerProvider } from "./provider.js";
 
 export {
   LOCAL_PROVIDER_ID,
   MISSING_KEY_HINT,
+  type LocalCrypto,
   type LocalKeySource,
   type LocalProviderOptions,
   envKeySource,
   generateLocalKey,
-  keyCheckValue,
-  localKeyRef,
   parseLocalKey,
 } from "./_local-core.js";
+
+/**
+ * AES-256-GCM on node:crypto. `open` keeps what the decipher returns until `final()` has
+ * checked the tag, and wipes it when the check fails: no byte is released unverified.
+ */
+const nodeAead: Aead = {
+  seal(key, nonce, plaintext, aad) {
+    const c = createCipheriv("aes-256-gcm", key, nonce);
+    c.setAAD(aad);
+    const out = concatBytes(c.update(plaintext), c.final(), c.getAuthTag());
+    return out;
+  },
+  open(key, nonce, sealed, aad) {
+    if (sealed.length < TAG_BYTES) throw openFailed();
+    const cut = sealed.length - TAG_BYTES;
+    let head: Uint8Array | undefined;
+    try {
+      const d = createDecipheriv("aes-256-gcm", key, nonce);
+      d.setAAD(aad);
+      d.setAuthTag(sealed.subarray(cut));
+      head = d.update(sealed.subarray(0, cut));
+      return concatBytes(head, d.final());
+    } catch {
+      throw openFailed();
+    } finally {
+      if (head) wipe(head);
+    }
+  },
+};
+
+const onNode = localCore({
+  aead: nodeAead,
+  encryptBlock(key, block) {
+    const c = createCipheriv("aes-256-ecb", key, null).setAutoPadding(false);
+    return concatBytes(c.update(block), c.final());
+  },
+});
+export const keyCheckValue = onNode.keyCheckValue;
+export const localKeyRef = onNode.localKeyRef;
 
 export const DEFAULT_LOCAL_KEY_FILE = ".sealkit/local.key";
 
@@ -64,7 +96,7 @@ export function keyFileSource(file: string): LocalKeySource {
 export function localProvider(options: LocalProviderOptions & { keyFile?: string } = {}): KeyProvider {
   const file = options.keyFile ?? defaultLocalKeyFile();
   const fromFile = keyFileSource(file);
-  return localProviderCore({
+  return onNode.localProvider({
     missingKeyHint: `set SEALKIT_LOCAL_KEY to the base64 of 32 random bytes, or create ${file} with \`sealkit init --provider local\` (or point SEALKIT_LOCAL_KEY_FILE at your key file)`,
     source: async () => (await envKeySource()) ?? (await fromFile()),
     ...options,

@@ -1,3 +1,4 @@
+import { createCipheriv } from "node:crypto";
 import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,6 +15,8 @@ import {
   wrapContext,
 } from "@sealkit/envelope";
 import { generateLocalKey, keyCheckValue, localProvider, writeLocalKeyFile } from "@sealkit/envelope/local";
+// The portable binding, without the portable entry's registration side effect.
+import * as nobleLocal from "../src/_local-noble.js";
 
 const ctx = wrapContext("AAAAAAAAAAAAAAAAAAAAAA", 1);
 
@@ -80,6 +83,36 @@ describe("local provider", () => {
     } finally {
       if (saved !== undefined) process.env.SEALKIT_LOCAL_KEY = saved;
     }
+  });
+});
+
+describe("local provider: the Node entry (node:crypto) and the portable one (@noble/ciphers) agree", () => {
+  it("same key check values, and each unwraps what the other wrapped; a flipped bit fails both", async () => {
+    for (let i = 0; i < 25; i++) {
+      const key = generateLocalKey();
+      expect(keyCheckValue(key)).toBe(nobleLocal.keyCheckValue(key));
+      const onNode = guardProvider(localProvider({ key }));
+      const portable = guardProvider(nobleLocal.localProvider({ key }));
+      const dk = newDataKey();
+      const c = wrapContext("AAAAAAAAAAAAAAAAAAAAAA", i + 1);
+      const a = await onNode.wrapKey(dk, { keyRef: "local", context: c });
+      const b = await portable.wrapKey(dk, { keyRef: "local", context: c });
+      expect(await portable.unwrapKey(a)).toEqual(dk);
+      expect(await onNode.unwrapKey(b)).toEqual(dk);
+      const bytes = Uint8Array.from(atob(a.wrapped), (ch) => ch.charCodeAt(0));
+      bytes[i % bytes.length] ^= 1 << (i % 8);
+      const flipped = { ...a, wrapped: btoa(String.fromCharCode(...bytes)) };
+      expect(await codeOf(onNode.unwrapKey(flipped))).toBe("E_AUTH");
+      expect(await codeOf(portable.unwrapKey(flipped))).toBe("E_AUTH");
+    }
+  });
+
+  it("the key check value is the first 4 bytes of AES-256-ECB(key, 0^128) (NIST SP 800-38A F.1.5 key)", () => {
+    const key = Uint8Array.from(Buffer.from("603deb1015ca71be2b73aef0857d77811f352c073b6108d72d9810a30914dff4", "hex"));
+    // AES-256-ECB(key, 0^128) by OpenSSL (through node:crypto), against which noble is independent
+    const expected = createCipheriv("aes-256-ecb", key, null).setAutoPadding(false).update(Buffer.alloc(16)).subarray(0, 4).toString("hex");
+    expect(keyCheckValue(key)).toBe(expected);
+    expect(nobleLocal.keyCheckValue(key)).toBe(expected);
   });
 });
 
