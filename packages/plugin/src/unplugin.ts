@@ -8,8 +8,8 @@
  *   would otherwise call JavaScript for every file).
  * - Vite runs no hook at all while the module graph loads (see `vitePlugin`).
  */
-import { createHash, randomBytes } from "node:crypto";
-import { mkdirSync, readFileSync, realpathSync, renameSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { readFileSync, realpathSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { SealkitError, isSealkitError } from "@sealkit/envelope";
 import type { Metafile, PartialMessage, PluginBuild } from "esbuild";
@@ -17,6 +17,7 @@ import type { UnpluginFactory, UnpluginOptions } from "unplugin";
 import { RESOLVED_PREFIX, RUNTIME_SELF, parseVirtualId, queuedEnvelopesSource } from "./codegen.js";
 import { type Analysis, type SealkitContext, cleanId, createContext } from "./context.js";
 import { detailsOf } from "./errors.js";
+import { moduleDir, writeIfChanged } from "./files.js";
 import type { OutputSecrets } from "./manifest.js";
 import { type Options, matchesFilter } from "./options.js";
 import { RUNTIME_MODULE } from "./scan.js";
@@ -251,23 +252,7 @@ function isBrowserEnvironment(context: RollupLikeContext, viteSsr: boolean | und
 /** One stand-in per project and store, so parallel builds of other stores never share it. */
 function standInPath(root: string, store: string): string {
   const tag = createHash("sha256").update(`${root}\0${store}`).digest("base64url").slice(0, 16);
-  return join(root, "node_modules", ".sealkit", `runtime-${tag}.mjs`);
-}
-
-/**
- * Writes atomically (temp file, rename), and only when the text changed. Synchronous: it is
- * a small file, usually unchanged, and Vite waits on buildStart.
- */
-function writeIfChanged(path: string, text: string): void {
-  try {
-    if (readFileSync(path, "utf8") === text) return;
-  } catch {
-    // not written yet
-  }
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
+  return join(moduleDir(root, "vite"), `runtime-${tag}.mjs`);
 }
 
 /** Targets that mean "runs in a browser" (webworker is not one: Workers-style runtimes use it). */
