@@ -126,8 +126,9 @@ function rollupError(context: { error(e: never): unknown }, e: unknown, id: stri
  *   Vite resolves and loads natively;
  * - `buildStart` writes that file: the store's providers, its data-key record, then the
  *   runtime itself under its second name ("@sealkit/runtime/self");
- * - `buildEnd` asks the bundler which modules import the stand-in and scans them as they
- *   are on disk, as the esbuild design does, failing the build with file:line:column;
+ * - `buildEnd` asks the bundler which modules import the stand-in and starts scanning them
+ *   as they are on disk, as the esbuild design does, while Rolldown links; `renderStart`
+ *   waits for the scan and fails the build with file:line:column if it found a problem;
  * - `intro` starts each chunk holding such modules with a push of just their envelopes into
  *   the realm's queue (ENVELOPE_QUEUE), which the runtime takes in on its first lookup.
  * A chunk carries the envelopes of its own modules; the bundle carries one data-key record.
@@ -142,6 +143,29 @@ function vitePlugin(ctx: SealkitContext): UnpluginOptions {
   /** Module id -> the secrets it reads, and their envelopes: found at buildEnd. */
   let reads = new Map<string, readonly string[]>();
   let envelopes: Readonly<Record<string, string>> = {};
+  let scanned: Promise<void> = Promise.resolve();
+
+  /** Reads and scans the importers of the stand-in; rejects with the first problem and its file. */
+  async function scanImporters(importers: Iterable<string>, browser: boolean): Promise<void> {
+    await new Promise((ok) => setImmediate(ok)); // let buildEnd return first
+    for (const id of importers) {
+      const file = cleanId(id);
+      if (id.startsWith(RESOLVED_PREFIX) || !isAbsolute(file) || !filter(file)) continue;
+      let code: string;
+      try {
+        code = readFileSync(file, "utf8");
+      } catch {
+        continue; // not a file on disk: another plugin's module
+      }
+      try {
+        const a = await ctx.analyze(code, file, { browser });
+        if (a.names.length > 0) reads.set(id, a.names);
+      } catch (error) {
+        throw new ScanFailure(error, file);
+      }
+    }
+    if (reads.size > 0) envelopes = await ctx.envelopes(new Set([...reads.values()].flat()));
+  }
 
   return {
     name: "sealkit",
@@ -150,6 +174,7 @@ function vitePlugin(ctx: SealkitContext): UnpluginOptions {
       ctx.startBuild({ browser: false });
       reads = new Map();
       envelopes = {};
+      scanned = Promise.resolve();
       await ctx.writeDts();
       if (standIn) {
         writeIfChanged(standIn, await ctx.standIn());
@@ -187,7 +212,10 @@ function vitePlugin(ctx: SealkitContext): UnpluginOptions {
           );
         }
       },
-      async buildEnd(this: RollupLikeContext, error?: unknown) {
+      // The scan is not awaited here: it runs on the main thread, idle while Rolldown links
+      // and tree-shakes in its own threads, and `renderStart` waits for it (and reports its
+      // errors) before any chunk needs the envelopes.
+      buildEnd(this: RollupLikeContext, error?: unknown) {
         if (error || !standIn) return;
         const importers = new Set<string>();
         for (const id of standInIds) {
@@ -195,23 +223,16 @@ function vitePlugin(ctx: SealkitContext): UnpluginOptions {
           for (const i of [...(info?.importers ?? []), ...(info?.dynamicImporters ?? [])]) importers.add(i);
         }
         const browser = isBrowserEnvironment(this, viteSsr);
-        for (const id of importers) {
-          const file = cleanId(id);
-          if (id.startsWith(RESOLVED_PREFIX) || !isAbsolute(file) || !filter(file)) continue;
-          let code: string;
-          try {
-            code = readFileSync(file, "utf8");
-          } catch {
-            continue; // not a file on disk: another plugin's module
-          }
-          try {
-            const a = await ctx.analyze(code, file, { browser });
-            if (a.names.length > 0) reads.set(id, a.names);
-          } catch (e) {
-            rollupError(this, e, file);
-          }
+        scanned = scanImporters(importers, browser);
+        scanned.catch(() => undefined); // awaited, and reported, in renderStart
+      },
+      async renderStart(this: RollupLikeContext) {
+        try {
+          await scanned;
+        } catch (e) {
+          if (!(e instanceof ScanFailure)) throw e;
+          rollupError(this, e.error, e.file);
         }
-        if (reads.size > 0) envelopes = await ctx.envelopes(new Set([...reads.values()].flat()));
       },
       intro(chunk: { moduleIds: readonly string[] }) {
         const names = new Set<string>();
@@ -235,6 +256,16 @@ function isExternal(ext: ExternalOption, id: string, importer: string | undefine
   if (typeof ext === "function") return Boolean(ext(id, importer, isResolved));
   const list = typeof ext === "string" || ext instanceof RegExp ? [ext] : ext;
   return list.some((e) => (typeof e === "string" ? e === id : e.test(id)));
+}
+
+/** A problem the scan found in one importer, carried from buildEnd to renderStart. */
+class ScanFailure extends Error {
+  constructor(
+    readonly error: unknown,
+    readonly file: string,
+  ) {
+    super("scan failed");
+  }
 }
 
 interface RollupLikeContext {
