@@ -100,7 +100,8 @@ describe("local provider: the Node entry (node:crypto) and the portable one (@no
       expect(await portable.unwrapKey(a)).toEqual(dk);
       expect(await onNode.unwrapKey(b)).toEqual(dk);
       const bytes = Uint8Array.from(atob(a.wrapped), (ch) => ch.charCodeAt(0));
-      bytes[i % bytes.length] ^= 1 << (i % 8);
+      const at = i % bytes.length;
+      bytes[at] = (bytes[at] as number) ^ (1 << (i % 8));
       const flipped = { ...a, wrapped: btoa(String.fromCharCode(...bytes)) };
       expect(await codeOf(onNode.unwrapKey(flipped))).toBe("E_AUTH");
       expect(await codeOf(portable.unwrapKey(flipped))).toBe("E_AUTH");
