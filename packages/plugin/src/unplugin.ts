@@ -14,7 +14,7 @@ import { dirname, isAbsolute, join, resolve } from "node:path";
 import { SealkitError, isSealkitError } from "@sealkit/envelope";
 import type { Metafile, PartialMessage, PluginBuild } from "esbuild";
 import type { UnpluginFactory, UnpluginOptions } from "unplugin";
-import { RESOLVED_PREFIX, RUNTIME_SELF, parseVirtualId, queuedEnvelopesSource } from "./codegen.js";
+import { RESOLVED_PREFIX, RUNTIME_SELF, parseVirtualId, queuedEnvelopesSource, secretModuleId } from "./codegen.js";
 import { type Analysis, type SealkitContext, cleanId, createContext } from "./context.js";
 import { detailsOf } from "./errors.js";
 import { moduleDir, writeIfChanged } from "./files.js";
@@ -420,9 +420,14 @@ function setupEsbuild(ctx: SealkitContext, build: PluginBuild): void {
     try {
       const a = await pending;
       if (a.names.length === 0) return undefined;
-      // One stand-in per directory and set of names: importers that read the same secrets
-      // share it, so esbuild loads and links it once (the runtime resolves from that directory).
       const resolveDir = dirname(args.importer);
+      // An importer that reads one secret (most do) gets that secret's module, which also
+      // re-exports the runtime: one module fewer per name than a stand-in importing it.
+      if (a.names.length === 1) {
+        return { path: secretModuleId(a.storeId as string, a.names[0] as string), namespace: "sealkit", pluginData: { resolveDir } };
+      }
+      // Otherwise one stand-in per directory and set of names: importers that read the same
+      // secrets share it, so esbuild loads and links it once (the runtime resolves from there).
       return { path: `${resolveDir}?${a.names.join(",")}`, namespace: "sealkit-runtime", pluginData: { analysis: a, resolveDir } };
     } catch (e) {
       return { errors: [esbuildMessage(e)] };
@@ -443,7 +448,8 @@ function setupEsbuild(ctx: SealkitContext, build: PluginBuild): void {
       if (contents === undefined) return undefined;
       const v = parseVirtualId(args.path);
       if (v?.kind === "secret") loaded.add(v.name as string);
-      return { contents, resolveDir: (args.pluginData as { resolveDir?: string } | undefined)?.resolveDir ?? root, loader: "js" };
+      // A secret module may stand in for the runtime (above): it re-exports it.
+      return { contents: v?.kind === "secret" ? `${contents}export * from ${JSON.stringify(RUNTIME_MODULE)};\n` : contents, resolveDir: (args.pluginData as { resolveDir?: string } | undefined)?.resolveDir ?? root, loader: "js" };
     } catch (e) {
       return { errors: [esbuildMessage(e)] };
     }
