@@ -1,8 +1,9 @@
 /**
  * The bundler-free core of the plugin. Every adapter (and every unit test) goes through
  * `createContext(options)`: `transform(code, id)` for bundlers with a transform pipeline,
- * `analyze(code, id)` for the esbuild design that never transforms user files, `load(id)`
- * for the virtual modules, and the manifest and `.d.ts` writers.
+ * `analyze(code, id)` for the esbuild and Vite designs that never transform user files,
+ * `load(id)` for the virtual modules, `standIn()` and `envelopes(names)` for Vite, and the
+ * manifest and `.d.ts` writers.
  */
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
