@@ -1,0 +1,148 @@
+/**
+ * Every build error through every bundler's own error channel: an unknown name, a
+ * non-literal argument, a missing store and a corrupt store, each built for real with
+ * esbuild, Vite 8, Rollup, webpack and Rspack. Each error must carry its message, the file,
+ * the line and the column of the offending argument, and never a secret value.
+ *
+ * Columns follow each bundler's convention: esbuild, Rollup and Vite report 0-based columns
+ * in structured fields; webpack and Rspack have no structured location for a loader error,
+ * so the plugin writes `file:line:column` into the text, 1-based as editors expect.
+ */
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { rspack } from "@rspack/core";
+import sealkitEsbuild from "@sealkit/plugin/esbuild";
+import sealkitRollup from "@sealkit/plugin/rollup";
+import sealkitRspack from "@sealkit/plugin/rspack";
+import sealkitVite from "@sealkit/plugin/vite";
+import sealkitWebpack from "@sealkit/plugin/webpack";
+import * as esbuild from "esbuild";
+import { rollup } from "rollup";
+import { build as viteBuild } from "vite";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import webpack from "webpack";
+import { type Project, VALUES, makeProject } from "./_support.js";
+
+/** What a bundler reported, reduced to what the user sees: the text and where it points. */
+interface Reported {
+  text: string;
+  file: string;
+  line: number;
+  column: number;
+}
+
+interface PluginOptions {
+  root: string;
+  dts: false;
+  store: string;
+}
+
+type Builder = (entry: string, out: string, options: PluginOptions) => Promise<Reported[]>;
+
+/** webpack and Rspack: the location is in the text, `E_CODE file:line:column: message`. */
+function fromText(message: string): Reported {
+  const m = /E_[A-Z_]+ (\S+?):(\d+):(\d+): /.exec(message);
+  if (!m) throw new Error(`no location in: ${message}`);
+  return { text: message, file: m[1] as string, line: Number(m[2]), column: Number(m[3]) };
+}
+
+/** Both compilers take `(config, callback)`; their config types differ, so the call is untyped. */
+type Compile = (config: never, callback: (err: Error | null, stats?: { toJson(o: object): { errors?: { message: string }[] } }) => void) => unknown;
+
+function webpackLike(run: Compile, plugin: (o: PluginOptions) => unknown, swc: boolean): Builder {
+  return (entry, out, options) =>
+    new Promise((resolve, reject) => {
+      run(
+        {
+          mode: "production",
+          target: "node",
+          context: options.root,
+          entry,
+          output: { path: out },
+          resolve: { extensions: [".ts", ".js"] },
+          module: { rules: swc ? [{ test: /\.ts$/, loader: "builtin:swc-loader", options: { jsc: { parser: { syntax: "typescript" } } } }] : [] },
+          plugins: [plugin(options) as never],
+        } as never,
+        (err, stats) => {
+          if (err) return reject(err);
+          resolve((stats?.toJson({ all: false, errors: true }).errors ?? []).map((e) => fromText(e.message)));
+        },
+      );
+    });
+}
+
+/** Rollup-style errors (Rollup, and Vite 8 wrapping Rolldown's in `errors`). */
+function fromRollup(e: unknown): Reported[] {
+  const list = ((e as { errors?: unknown[] }).errors ?? [e]) as { message: string; loc?: { file: string; line: number; column: number } }[];
+  return list.map((x) => ({ text: x.message, file: x.loc?.file ?? "", line: x.loc?.line ?? 0, column: x.loc?.column ?? -1 }));
+}
+
+const BUNDLERS: { name: string; columnBase: 0 | 1; build: Builder }[] = [
+  {
+    name: "esbuild",
+    columnBase: 0,
+    build: (entry, _out, options) =>
+      esbuild
+        .build({ entryPoints: [entry], bundle: true, platform: "node", write: false, logLevel: "silent", plugins: [sealkitEsbuild(options)] })
+        .then(
+          () => [],
+          (e: esbuild.BuildFailure) =>
+            e.errors.map((m) => ({ text: m.text, file: m.location?.file ?? "", line: m.location?.line ?? 0, column: m.location?.column ?? -1 })),
+        ),
+  },
+  {
+    name: "vite",
+    columnBase: 0,
+    build: (entry, out, options) =>
+      viteBuild({ root: options.root, configFile: false, logLevel: "silent", plugins: [sealkitVite(options)], build: { ssr: entry, outDir: out, write: false } }).then(
+        () => [],
+        fromRollup,
+      ),
+  },
+  {
+    name: "rollup",
+    columnBase: 0,
+    build: (entry, _out, options) =>
+      rollup({ input: entry, external: [/^@sealkit\//], logLevel: "silent", plugins: [sealkitRollup(options)] }).then(() => [], fromRollup),
+  },
+  { name: "webpack", columnBase: 1, build: webpackLike(webpack as unknown as Compile, sealkitWebpack, false) },
+  { name: "rspack", columnBase: 1, build: webpackLike(rspack as unknown as Compile, sealkitRspack, true) },
+];
+
+const SOURCES = {
+  "src/typo.ts": 'import { secret } from "@sealkit/runtime";\n\nexport const t = () =>\n  secret("db-pasword");\n',
+  "src/dynamic.js": 'import { secret } from "@sealkit/runtime";\nexport const d = (n) => secret(n);\n',
+  "src/good.ts": 'import { secret } from "@sealkit/runtime";\nexport const g = async () =>\n  (await secret("db-password")).length;\n',
+};
+
+/** Each case: the entry, the store to use, what the message must say, and where it points. */
+const CASES = [
+  { error: "unknown name", entry: "src/typo.ts", store: "ok", says: ['no secret named "db-pasword"', 'did you mean "db-password"?'], at: [4, 9] },
+  { error: "non-literal argument", entry: "src/dynamic.js", store: "ok", says: ["must be a string literal", "at build time"], at: [2, 31] },
+  { error: "missing store", entry: "src/good.ts", store: "missing", says: ["no store file at", "nope.json", "sealkit init"], at: [3, 16] },
+  { error: "corrupt store", entry: "src/good.ts", store: "corrupt", says: ["corrupt.json", "not valid JSON", "restore it from git"], at: [3, 16] },
+] as const;
+
+let p: Project;
+let corrupt: string;
+beforeAll(async () => {
+  p = await makeProject();
+  await p.write(SOURCES);
+  corrupt = join(p.dir, "corrupt.json");
+  await writeFile(corrupt, '{"sealkit": 1, "storeId": ');
+});
+afterAll(() => p.cleanup());
+
+describe.each(BUNDLERS)("build errors through $name", (b) => {
+  it.each(CASES)("$error: message, file, line and column", async (c) => {
+    const store = c.store === "ok" ? p.store : c.store === "missing" ? join(p.dir, "nope.json") : corrupt;
+    const out = join(p.dir, "out", b.name, c.entry.replace(/\W/g, "-"), c.store);
+    const reported = await b.build(join(p.dir, c.entry), out, { root: p.dir, dts: false, store });
+    expect(reported, "exactly one error, the plugin's").toHaveLength(1);
+    const r = reported[0] as Reported;
+    for (const s of c.says) expect(r.text).toContain(s);
+    expect(r.file.endsWith(c.entry.slice(4))).toBe(true);
+    expect({ line: r.line, column: r.column }).toEqual({ line: c.at[0], column: c.at[1] + b.columnBase });
+    for (const v of Object.values(VALUES)) expect(r.text).not.toContain(v);
+  }, 60_000);
+});
