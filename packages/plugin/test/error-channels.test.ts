@@ -49,13 +49,13 @@ function fromText(message: string): Reported {
 /** Both compilers take `(config, callback)`; their config types differ, so the call is untyped. */
 type Compile = (config: never, callback: (err: Error | null, stats?: { toJson(o: object): { errors?: { message: string }[] } }) => void) => unknown;
 
-function webpackLike(run: Compile, plugin: (o: PluginOptions) => unknown, swc: boolean): Builder {
+function webpackLike(run: Compile, plugin: (o: PluginOptions) => unknown, swc: boolean, target = "node"): Builder {
   return (entry, out, options) =>
     new Promise((resolve, reject) => {
       run(
         {
           mode: "production",
-          target: "node",
+          target,
           context: options.root,
           entry,
           output: { path: out },
@@ -144,5 +144,18 @@ describe.each(BUNDLERS)("build errors through $name", (b) => {
     expect(r.file.endsWith(c.entry.slice(4))).toBe(true);
     expect({ line: r.line, column: r.column }).toEqual({ line: c.at[0], column: c.at[1] + b.columnBase });
     for (const v of Object.values(VALUES)) expect(r.text).not.toContain(v);
+  }, 60_000);
+});
+
+describe.each([
+  { name: "webpack", build: webpackLike(webpack as unknown as Compile, sealkitWebpack, false, "web") },
+  { name: "rspack", build: webpackLike(rspack as unknown as Compile, sealkitRspack, true, "web") },
+])("$name with target web", (b) => {
+  it("refuses secret() in a browser-targeted bundle, at the call", async () => {
+    const reported = await b.build(join(p.dir, "src/good.ts"), join(p.dir, "out", `${b.name}-web`), { root: p.dir, dts: false, store: p.store });
+    expect(reported).toHaveLength(1);
+    expect(reported[0]?.text).toContain("browser-targeted bundle");
+    expect(reported[0]?.text).toContain("allowBrowser");
+    expect(reported[0]).toMatchObject({ line: 3, column: 17 });
   }, 60_000);
 });
