@@ -5,7 +5,7 @@
  * `load(id)` for the virtual modules, `standIn()` and `envelopes(names)` for Vite, and the
  * manifest and `.d.ts` writers.
  */
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { readFile, writeFile } from "node:fs/promises";
 import { dirname, relative } from "node:path";
@@ -62,6 +62,10 @@ export interface SealkitContext {
   startBuild(target?: Target): void;
   /** The store, read once per build. Throws E_BUILD with the store's problem. */
   store(): Promise<StoreFile>;
+  /** The store file's absolute path, for watch mode; undefined when no store is selected. */
+  storePath(): string | undefined;
+  /** Changes whenever the store file does (size and modification time; "none" when absent). */
+  storeStamp(): string;
   /** Scans a module and checks every name against the store; throws E_BUILD at the first problem. */
   analyze(code: string, id: string, target?: Target): Promise<Analysis>;
   /**
@@ -167,6 +171,12 @@ export function createContext(userOptions: Options = {}): SealkitContext {
       browser = target?.browser === true;
     },
     store,
+    storePath: () => (typeof options.store === "string" ? options.store : undefined),
+    storeStamp() {
+      if (typeof options.store !== "string") return "none";
+      const st = statSync(options.store, { throwIfNoEntry: false, bigint: true });
+      return st ? `${st.size}:${st.mtimeNs}:${st.ino}` : "none";
+    },
     analyze,
     async transform(code, id, target) {
       if (!mentionsRuntime(code)) return undefined;

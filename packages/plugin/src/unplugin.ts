@@ -24,6 +24,8 @@ import { RUNTIME_MODULE } from "./scan.js";
 
 const VIRTUAL_SPECIFIER = /^sealkit~(?:secret|key)\//;
 const RESOLVED_VIRTUAL = /^\0sealkit~(?:secret|key)\//;
+/** A virtual module as webpack and Rspack name it: a file path with the id URI-encoded. */
+const VIRTUAL_RESOURCE = /sealkit~(?:secret|key)(?:\/|%2F)/i;
 const JS_OUTPUT = /\.[cm]?js$/;
 
 export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (options, meta) => {
@@ -33,11 +35,33 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (opt
   const rollupLike = meta.framework === "rollup" || meta.framework === "rolldown";
   let browser = false;
 
+  // Watch mode: the store is an input of the build, so `buildStart` names it as a watched
+  // file and a changed store starts a rebuild, even while the last build failed on it. The
+  // modules made from it must then be made again:
+  // - webpack and Rspack rebuild a module only when one of its own dependencies changed, so
+  //   importers and virtual modules name the store too;
+  // - Rollup reloads every module anyway, but keeps the transform of an unchanged importer,
+  //   so `shouldTransformCachedModule` redoes those of the runtime's importers (their names
+  //   must be checked against the new store). Naming the store in transform or load as well
+  //   would make it a transform dependency, and Rollup then loses its watch on the file after
+  //   the store's second atomic rename (measured; its chokidar watchers share the fs.watch).
+  const watchStore = (context: { addWatchFile(id: string): void }) => {
+    const path = ctx.storePath();
+    if (path) context.addWatchFile(path);
+  };
+  const watchStoreHere = rollupLike ? () => undefined : watchStore;
+  let storeStamp: string | undefined;
+  let storeChanged = false;
+
   return {
     name: "sealkit",
     enforce: "pre",
     async buildStart() {
       ctx.startBuild({ browser });
+      watchStore(this);
+      const stamp = ctx.storeStamp();
+      storeChanged = storeStamp !== undefined && stamp !== storeStamp;
+      storeStamp = stamp;
       await ctx.writeDts();
     },
     resolveId: {
@@ -46,11 +70,12 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (opt
         return VIRTUAL_SPECIFIER.test(id) ? RESOLVED_PREFIX + id : undefined;
       },
     },
-    load: virtualModules(ctx),
+    load: virtualModules(ctx, watchStoreHere),
     transform: {
       filter: { id: { include: ctx.options.include as never, exclude: ctx.options.exclude as never }, code: RUNTIME_MODULE },
       async handler(code, id) {
         if (id.startsWith(RESOLVED_PREFIX)) return undefined;
+        watchStoreHere(this);
         try {
           const out = await ctx.transform(code, id, { browser });
           if (!out) return undefined;
@@ -67,7 +92,10 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (opt
         }
       },
     },
-    rollup: { writeBundle: rollupWriteBundle(ctx) } as never,
+    rollup: {
+      writeBundle: rollupWriteBundle(ctx),
+      shouldTransformCachedModule: ({ code }: { code: string }) => storeChanged && code.includes(RUNTIME_MODULE),
+    } as never,
     webpack(compiler) {
       browser = isBrowserTarget(compiler.options.target);
       webpackLike(ctx, compiler as unknown as WebpackLikeCompiler);
@@ -79,12 +107,14 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (opt
   };
 };
 
-/** The `load` hook of the virtual modules (Rollup, Vite, webpack, Rspack). */
-function virtualModules(ctx: SealkitContext): UnpluginOptions["load"] {
+/** The `load` hook of the virtual modules (Rollup, webpack, Rspack): their text comes from the store. */
+function virtualModules(ctx: SealkitContext, watchStore: (context: { addWatchFile(id: string): void }) => void): UnpluginOptions["load"] {
   return {
     filter: { id: RESOLVED_VIRTUAL },
     handler(id) {
-      return parseVirtualId(id) ? ctx.load(id) : undefined;
+      if (!parseVirtualId(id)) return undefined;
+      watchStore(this);
+      return ctx.load(id);
     },
   };
 }
@@ -170,12 +200,16 @@ function vitePlugin(ctx: SealkitContext): UnpluginOptions {
   return {
     name: "sealkit",
     enforce: "pre",
-    async buildStart() {
+    async buildStart(this: { addWatchFile(id: string): void }) {
       ctx.startBuild({ browser: false });
       reads = new Map();
       envelopes = {};
       scanned = Promise.resolve();
       await ctx.writeDts();
+      // `vite build --watch`: a changed store (a name added, a rotation) rebuilds; the
+      // stand-in and the queued envelopes are made from it afresh in every build.
+      const store = ctx.storePath();
+      if (standIn && store) this.addWatchFile(store);
       if (standIn) {
         writeIfChanged(standIn, await ctx.standIn());
         standInIds = [...new Set([standIn, realpathSync(standIn)])];
@@ -335,6 +369,7 @@ function rollupOutputs(out: OutputOptionsLike, bundle: BundleLike, readsOf: (mod
  * ------------------------------------------------------------------------------------- */
 
 interface WebpackLikeCompiler {
+  options: { module: { rules: unknown[] } };
   hooks: { afterEmit: { tapPromise(name: string, fn: (compilation: WebpackLikeCompilation) => Promise<void>): void } };
 }
 interface WebpackLikeModule {
@@ -350,6 +385,11 @@ interface WebpackLikeCompilation {
 }
 
 function webpackLike(ctx: SealkitContext, compiler: WebpackLikeCompiler): void {
+  // The envelopes arrive through side-effect imports of the virtual modules, which unplugin
+  // keeps as files in the project's directory. A project whose package.json says
+  // `"sideEffects": false` would let webpack and Rspack drop those imports, and the bundle
+  // would build without its envelopes: a module rule has the last word over package.json.
+  compiler.options.module.rules.push({ test: VIRTUAL_RESOURCE, sideEffects: true });
   compiler.hooks.afterEmit.tapPromise("sealkit", async (compilation) => {
     if (compilation.errors.length > 0) return;
     const outDir = resolve(compilation.outputOptions.path ?? "dist");
@@ -409,6 +449,13 @@ function setupEsbuild(ctx: SealkitContext, build: PluginBuild): void {
     await ctx.writeDts();
   });
 
+  // Watch mode and `rebuild()`: every result built from the store names it in `watchFiles`,
+  // so `sealkit set` or `rotate` starts a rebuild (also after a build failed on the store).
+  const storeFiles = (): string[] => {
+    const path = ctx.storePath();
+    return path ? [path] : [];
+  };
+
   build.onResolve({ filter: /^@sealkit\/runtime$/, namespace: "file" }, async (args) => {
     if (!args.importer || !isAbsolute(args.importer) || !filter(args.importer)) return undefined;
     let pending = analyses.get(args.importer);
@@ -424,13 +471,13 @@ function setupEsbuild(ctx: SealkitContext, build: PluginBuild): void {
       // An importer that reads one secret (most do) gets that secret's module, which also
       // re-exports the runtime: one module fewer per name than a stand-in importing it.
       if (a.names.length === 1) {
-        return { path: secretModuleId(a.storeId as string, a.names[0] as string), namespace: "sealkit", pluginData: { resolveDir } };
+        return { path: secretModuleId(a.storeId as string, a.names[0] as string), namespace: "sealkit", pluginData: { resolveDir }, watchFiles: storeFiles() };
       }
       // Otherwise one stand-in per directory and set of names: importers that read the same
       // secrets share it, so esbuild loads and links it once (the runtime resolves from there).
-      return { path: `${resolveDir}?${a.names.join(",")}`, namespace: "sealkit-runtime", pluginData: { analysis: a, resolveDir } };
+      return { path: `${resolveDir}?${a.names.join(",")}`, namespace: "sealkit-runtime", pluginData: { analysis: a, resolveDir }, watchFiles: storeFiles() };
     } catch (e) {
-      return { errors: [esbuildMessage(e)] };
+      return { errors: [esbuildMessage(e)], watchFiles: storeFiles() };
     }
   });
   build.onLoad({ filter: /.*/, namespace: "sealkit-runtime" }, (args) => {
@@ -449,9 +496,14 @@ function setupEsbuild(ctx: SealkitContext, build: PluginBuild): void {
       const v = parseVirtualId(args.path);
       if (v?.kind === "secret") loaded.add(v.name as string);
       // A secret module may stand in for the runtime (above): it re-exports it.
-      return { contents: v?.kind === "secret" ? `${contents}export * from ${JSON.stringify(RUNTIME_MODULE)};\n` : contents, resolveDir: (args.pluginData as { resolveDir?: string } | undefined)?.resolveDir ?? root, loader: "js" };
+      return {
+        contents: v?.kind === "secret" ? `${contents}export * from ${JSON.stringify(RUNTIME_MODULE)};\n` : contents,
+        resolveDir: (args.pluginData as { resolveDir?: string } | undefined)?.resolveDir ?? root,
+        loader: "js",
+        watchFiles: storeFiles(),
+      };
     } catch (e) {
-      return { errors: [esbuildMessage(e)] };
+      return { errors: [esbuildMessage(e)], watchFiles: storeFiles() };
     }
   });
   build.onEnd(async (result) => {
