@@ -11,12 +11,12 @@
  * It answers only when it is sure, and otherwise returns undefined for the next path
  * (`quickScan`, then the full scan): a `/` whose meaning depends on grammar (after `)` of
  * an `if (…)`, after `}`, `++`, `await`…), anything that may be JSX (`</` or `/>` anywhere),
- * non-ASCII code, `\u` escapes, `require`, unbalanced brackets, an unterminated literal, any
+ * non-ASCII code, `\u` escapes, `require`, a re-export of the runtime, unbalanced brackets, an unterminated literal, any
  * other appearance of the name, an import clause it does not know.
  * It checks no grammar beyond that: a file with a syntax error elsewhere is reported by the
  * bundler, which parses it next.
  */
-import { RUNTIME_MODULE, SECRET_MODULE_PREFIX, type ScanResult, type SecretRef, appendPoint } from "./scan.js";
+import { RUNTIME_MODULE, RUNTIME_REEXPORT, SECRET_MODULE_PREFIX, type ScanResult, type SecretRef, appendPoint } from "./scan.js";
 
 const SECRET_FUNCTIONS = new Set(["secret", "secretBytes"]);
 /** After these, `/` starts a regular expression. */
@@ -62,7 +62,7 @@ type Slash = "regex" | "div" | "unsure";
 
 export function lexScan(code: string, filename: string): ScanResult | undefined {
   if (!/\.[cm]?[jt]sx?$/.test(filename)) return undefined;
-  if (code.includes("\\u") || code.includes("</") || code.includes("/>") || /\brequire\b/.test(code)) return undefined;
+  if (code.includes("\\u") || code.includes("</") || code.includes("/>") || /\brequire\b/.test(code) || RUNTIME_REEXPORT.test(code)) return undefined;
   try {
     if (!tokenize(code)) return undefined;
     return analyzeTokens(code);

@@ -20,7 +20,7 @@
  * direct literal call, an import clause it did not foresee).
  */
 import { type ParserOptions, parseSync } from "oxc-parser";
-import { RUNTIME_MODULE, SECRET_MODULE_PREFIX, type ScanResult, type SecretRef, appendPoint } from "./scan.js";
+import { RUNTIME_MODULE, RUNTIME_REEXPORT, SECRET_MODULE_PREFIX, type ScanResult, type SecretRef, appendPoint } from "./scan.js";
 
 const SECRET_FUNCTIONS = new Set(["secret", "secretBytes"]);
 const IDENT = /^[A-Za-z_$][\w$]*$/;
@@ -51,7 +51,7 @@ interface Edit {
 
 export function quickScan(code: string, filename: string, options: ParserOptions): ScanResult | undefined {
   // Escaped identifiers (`\u0073ecret`) name bindings the text search would miss.
-  if (code.includes("\\u") || /\brequire\b/.test(code)) return undefined;
+  if (code.includes("\\u") || /\brequire\b/.test(code) || RUNTIME_REEXPORT.test(code)) return undefined;
 
   const decls: { start: number; end: number }[] = [];
   const bindings: Binding[] = [];

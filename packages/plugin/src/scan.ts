@@ -44,6 +44,12 @@ export interface ScanResult {
   readonly appendAt?: number | undefined;
 }
 
+/**
+ * `export … from "@sealkit/runtime"` as text (it may span statements in code without
+ * semicolons: a false match only sends the file to the full scan, which decides).
+ */
+export const RUNTIME_REEXPORT = /\bexport\b[^;]*?\bfrom\s*["']@sealkit\/runtime["']/;
+
 /** A cheap pre-check before parsing: the file must mention the runtime at all. */
 export function mentionsRuntime(code: string): boolean {
   return code.includes(RUNTIME_MODULE);
@@ -126,17 +132,50 @@ function scanParsed(parsed: ParseResult, code: string): ScanResult {
       );
     },
   });
-  // A reference that is not called directly (`const get = secret`) hides names from the build.
+  // A reference that is not called directly (`const get = secret`) hides names from the
+  // build, and so does handing the function, or the whole runtime module, to other modules
+  // (a re-export, `module.exports = require(…)`): the plugin looks for calls only in the
+  // modules that import the runtime, so calls made through them would build without their
+  // envelopes and fail when they run.
+  const escaped = (message: string, start: number, end: number) => problems.push({ kind: "escape", message, start, end });
   walk(program, {
     scopeTracker: tracker,
     enter(node, parent) {
-      if (node.type === "ExportSpecifier" || node.type.startsWith("TS")) return this.skip();
+      if (node.type.startsWith("TS")) return this.skip();
+      if (node.type === "ExportAllDeclaration") {
+        if (node.source.value === RUNTIME_MODULE && node.exportKind !== "type") escaped(reexportAllMessage(node.exported ? "* as …" : "*"), node.start, node.end);
+        return this.skip();
+      }
+      if (node.type === "ExportSpecifier") {
+        const from = (parent as { source?: { value: string } | null } | null)?.source?.value;
+        if (node.exportKind !== "type" && (parent as { exportKind?: string } | null)?.exportKind !== "type") {
+          const local = node.local.type === "Identifier" ? node.local.name : String(node.local.value);
+          if (from === RUNTIME_MODULE && SECRET_FUNCTIONS.has(local)) escaped(reexportMessage(local), node.start, node.end);
+          if (from === undefined && node.local.type === "Identifier") {
+            const decl = tracker.getDeclaration(local);
+            const what = decl ? importedName(decl) : undefined;
+            if (what === "*" || (what !== undefined && SECRET_FUNCTIONS.has(what))) escaped(reexportMessage(what === "*" ? undefined : what), node.start, node.end);
+          }
+        }
+        return this.skip();
+      }
+      if (node.type === "CallExpression" && isRequireOf(node, RUNTIME_MODULE) && !REQUIRE_USES.has(parent?.type ?? "")) {
+        escaped(NAMESPACE_ESCAPE, node.start, node.end);
+        return this.skip();
+      }
       if (node.type !== "Identifier" && node.type !== "MemberExpression") return;
       if (callees.has(node)) return this.skip();
       if (node.type === "Identifier") {
         if (!isReferenceIdentifier(node, parent)) return;
         // the binding itself (`const { secret: s } = require(...)`) is not a use
-        if (tracker.getDeclaration(node.name)?.node === node) return;
+        const decl = tracker.getDeclaration(node.name);
+        if (decl?.node === node) return;
+        // the namespace may be read from (`sk.configure`), not passed around (`fn(sk)`)
+        const read = parent?.type === "MemberExpression" && parent.object === node;
+        if (!read && decl && importedName(decl) === "*") {
+          escaped(NAMESPACE_ESCAPE, node.start, node.end);
+          return;
+        }
       }
       if (!isRuntimeFunction(node, tracker)) return;
       const fn = calleeName(node);
@@ -173,6 +212,19 @@ export function appendPoint(code: string, declarationEnds: readonly number[]): n
     if (Number.isNaN(c) || c === 10 || c === 13) return i;
   }
   return undefined;
+}
+
+/** Where `require("@sealkit/runtime")` may stand: bound, read from, or loaded for its effects. */
+const REQUIRE_USES = new Set(["VariableDeclarator", "MemberExpression", "ExpressionStatement"]);
+const NAMESPACE_ESCAPE = `${RUNTIME_MODULE} is used here as a whole, as a value: the plugin only sees names in direct secret("name") and sk.secret("name") calls, so calls made through this value would build without their envelopes. Call secret() on the import directly, and import it from "${RUNTIME_MODULE}" in each module that calls it`;
+
+function reexportAllMessage(what: string): string {
+  return `export ${what} from "${RUNTIME_MODULE}" re-exports secret() and secretBytes(): the plugin only sees names in direct calls in the modules that import "${RUNTIME_MODULE}", so calls through this module would build without their envelopes. Re-export by name what other modules need (export { configure } from "${RUNTIME_MODULE}"), and import secret from "${RUNTIME_MODULE}" where it is called`;
+}
+
+function reexportMessage(fn: string | undefined): string {
+  const what = fn ?? `the ${RUNTIME_MODULE} module`;
+  return `${what} is exported here for other modules to call: the plugin only sees names in direct ${fn ?? "secret"}("name") calls in the modules that import "${RUNTIME_MODULE}", so calls through this module would build without their envelopes. Import ${fn ?? "secret"} from "${RUNTIME_MODULE}" in each module that calls it`;
 }
 
 function langOf(filename: string): "js" | "jsx" | "ts" | "tsx" | undefined {

@@ -152,6 +152,36 @@ describe("build errors: message and location", () => {
     expect(e.details).toMatchObject({ line: 2, column: 19 });
   });
 
+  it.each([
+    { code: 'export { secret } from "@sealkit/runtime";\n', at: [1, 9], says: "secret is exported here for other modules to call" },
+    { code: 'export { secretBytes as read } from "@sealkit/runtime";\n', at: [1, 9], says: "secretBytes is exported here" },
+    { code: 'export * from "@sealkit/runtime";\n', at: [1, 0], says: 'export * from "@sealkit/runtime" re-exports secret()' },
+    { code: 'export * as sk from "@sealkit/runtime";\n', at: [1, 0], says: 'export * as … from "@sealkit/runtime" re-exports' },
+    { code: 'import { secret } from "@sealkit/runtime";\nexport { secret as get };\n', at: [2, 9], says: "secret is exported here" },
+    { code: 'import * as sk from "@sealkit/runtime";\nexport { sk };\n', at: [2, 9], says: "the @sealkit/runtime module is exported here" },
+    { code: 'import * as sk from "@sealkit/runtime";\nexport default sk;\n', at: [2, 15], says: "used here as a whole" },
+    { code: 'import * as sk from "@sealkit/runtime";\nconst { secret } = sk;\n', at: [2, 19], says: "used here as a whole" },
+    { code: 'module.exports = require("@sealkit/runtime");\n', at: [1, 17], says: "used here as a whole", file: "n.cjs" },
+    { code: 'const sk = require("@sealkit/runtime");\nmodule.exports = { sk };\n', at: [2, 19], says: "used here as a whole", file: "n.cjs" },
+  ])("secret handed to other modules (re-exported, or the runtime as a value): $code", async ({ code, at, says, file }) => {
+    const e = await buildError(code, file ?? "n.ts");
+    expect(e.message).toContain(says);
+    expect(e.message).toContain("would build without their envelopes");
+    expect(e.details).toMatchObject({ line: at[0], column: at[1] });
+  });
+
+  it("re-exporting the rest of the runtime, reading from its namespace and requiring it are fine", async () => {
+    const fine = [
+      ["o1.ts", 'export { configure, preload } from "@sealkit/runtime";\nexport type { SecretNames } from "@sealkit/runtime";\n'],
+      ["o2.ts", 'import * as sk from "@sealkit/runtime";\nsk.configure({});\nexport const read = () => sk.secret("token");\n'],
+      ["o3.cjs", 'require("@sealkit/runtime");\nconst { configure } = require("@sealkit/runtime");\nconfigure({});\nexports.read = () => require("@sealkit/runtime").secret("token");\n'],
+    ] as const;
+    for (const [file, code] of fine) {
+      const out = await ctx.transform(code, join(p.dir, file));
+      expect(specs(out?.code ?? ""), file).toEqual(file === "o1.ts" ? [] : ["token"]);
+    }
+  });
+
   it("missing store", async () => {
     const c = createContext({ root: p.dir, store: "nope.secrets.json", dts: false, manifest: false });
     const e = await buildError('import { secret } from "@sealkit/runtime";\nawait secret("db-password");\n', "k.ts", c);
