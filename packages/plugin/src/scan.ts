@@ -45,10 +45,11 @@ export interface ScanResult {
 }
 
 /**
- * `export … from "@sealkit/runtime"` as text (it may span statements in code without
- * semicolons: a false match only sends the file to the full scan, which decides).
+ * `export … from "@sealkit/runtime"` or `import("@sealkit/runtime")` as text (the first may
+ * span statements in code without semicolons: a false match only sends the file to the
+ * full scan, which decides).
  */
-export const RUNTIME_REEXPORT = /\bexport\b[^;]*?\bfrom\s*["']@sealkit\/runtime["']/;
+export const RUNTIME_REEXPORT = /\bexport\b[^;]*?\bfrom\s*["']@sealkit\/runtime["']|\bimport\s*\(\s*["'`]@sealkit\/runtime["'`]/;
 
 /** A cheap pre-check before parsing: the file must mention the runtime at all. */
 export function mentionsRuntime(code: string): boolean {
@@ -159,6 +160,10 @@ function scanParsed(parsed: ParseResult, code: string): ScanResult {
         }
         return this.skip();
       }
+      if (node.type === "ImportExpression" && literalValue(node.source as Node) === RUNTIME_MODULE) {
+        escaped(DYNAMIC_IMPORT, node.start, node.end);
+        return this.skip();
+      }
       if (node.type === "CallExpression" && isRequireOf(node, RUNTIME_MODULE) && !REQUIRE_USES.has(parent?.type ?? "")) {
         escaped(NAMESPACE_ESCAPE, node.start, node.end);
         return this.skip();
@@ -217,6 +222,7 @@ export function appendPoint(code: string, declarationEnds: readonly number[]): n
 /** Where `require("@sealkit/runtime")` may stand: bound, read from, or loaded for its effects. */
 const REQUIRE_USES = new Set(["VariableDeclarator", "MemberExpression", "ExpressionStatement"]);
 const NAMESPACE_ESCAPE = `${RUNTIME_MODULE} is used here as a whole, as a value: the plugin only sees names in direct secret("name") and sk.secret("name") calls, so calls made through this value would build without their envelopes. Call secret() on the import directly, and import it from "${RUNTIME_MODULE}" in each module that calls it`;
+const DYNAMIC_IMPORT = `import("${RUNTIME_MODULE}") loads the runtime where the plugin cannot follow it: it only sees names in direct secret("name") calls on a static import, so calls made through this module would build without their envelopes. Import it statically (import { secret } from "${RUNTIME_MODULE}"): the runtime is small, and loads no key service until the first read`;
 
 function reexportAllMessage(what: string): string {
   return `export ${what} from "${RUNTIME_MODULE}" re-exports secret() and secretBytes(): the plugin only sees names in direct calls in the modules that import "${RUNTIME_MODULE}", so calls through this module would build without their envelopes. Re-export by name what other modules need (export { configure } from "${RUNTIME_MODULE}"), and import secret from "${RUNTIME_MODULE}" where it is called`;

@@ -161,6 +161,7 @@ describe("build errors: message and location", () => {
     { code: 'import * as sk from "@sealkit/runtime";\nexport { sk };\n', at: [2, 9], says: "the @sealkit/runtime module is exported here" },
     { code: 'import * as sk from "@sealkit/runtime";\nexport default sk;\n', at: [2, 15], says: "used here as a whole" },
     { code: 'import * as sk from "@sealkit/runtime";\nconst { secret } = sk;\n', at: [2, 19], says: "used here as a whole" },
+    { code: 'export const read = async () => (await import("@sealkit/runtime")).secret("token");\n', at: [1, 39], says: "loads the runtime where the plugin cannot follow it" },
     { code: 'module.exports = require("@sealkit/runtime");\n', at: [1, 17], says: "used here as a whole", file: "n.cjs" },
     { code: 'const sk = require("@sealkit/runtime");\nmodule.exports = { sk };\n', at: [2, 19], says: "used here as a whole", file: "n.cjs" },
   ])("secret handed to other modules (re-exported, or the runtime as a value): $code", async ({ code, at, says, file }) => {
