@@ -8,7 +8,7 @@ import { readFile, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import sealkit from "@sealkit/plugin/vite";
 import { TraceMap, originalPositionFor } from "@jridgewell/trace-mapping";
-import { type InlineConfig, build, createServer } from "vite";
+import { type InlineConfig, build, createBuilder, createServer } from "vite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Project, VALUES, makeProject } from "./_support.js";
 
@@ -197,5 +197,27 @@ describe("Vite 8", () => {
       else process.env.SEALKIT_STORE = before;
       await server.close();
     }
+  });
+
+  it("vite build --app: one plugin instance across the client and ssr environments", async () => {
+    await p.write({ "index.html": '<!doctype html><script type="module" src="/src/client.js"></script>\n', "src/client.js": 'document.title = "app";\n' });
+    const out = join(p.dir, "out-app");
+    const builder = await createBuilder({
+      root: p.dir,
+      configFile: false,
+      logLevel: "silent",
+      plugins: [sealkit({ root: p.dir, dts: false })],
+      ssr: { noExternal: true },
+      environments: {
+        client: { build: { outDir: join(out, "client") } },
+        ssr: { build: { outDir: join(out, "server"), rollupOptions: { input: { b: join(p.dir, "src/b.ts") } } } },
+      },
+    });
+    await builder.buildApp();
+    const client = Object.values(await outputs(join(out, "client"))).join("\n");
+    expect(client).not.toMatch(/sealkit:1:|sealkit-key:1:/);
+    expect(run(join(out, "server/b.js"))).toMatchObject({ first: { api: VALUES["api-key"] }, unwraps: 1 });
+    const manifest = JSON.parse(await readFile(join(out, "server/sealkit-manifest.json"), "utf8"));
+    expect(manifest.outputs["b.js"].stores[0].secrets).toEqual(["api-key"]);
   });
 });
