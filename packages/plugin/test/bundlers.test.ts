@@ -1,5 +1,6 @@
 /** The plugin inside real bundlers (esbuild, Rollup): errors through their channel, dedupe, CommonJS. */
-import { readFile } from "node:fs/promises";
+import { execFileSync } from "node:child_process";
+import { readFile, readdir } from "node:fs/promises";
 import { TraceMap, originalPositionFor } from "@jridgewell/trace-mapping";
 import { join } from "node:path";
 import sealkitEsbuild from "@sealkit/plugin/esbuild";
@@ -7,7 +8,9 @@ import sealkitRollup from "@sealkit/plugin/rollup";
 import * as esbuild from "esbuild";
 import { rollup } from "rollup";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Project, makeProject } from "./_support.js";
+import { type Project, VALUES, makeProject } from "./_support.js";
+
+const runner = join(import.meta.dirname, "../../../test/e2e/_run-bundle.mjs");
 
 let p: Project;
 beforeAll(async () => {
@@ -64,6 +67,36 @@ describe("esbuild", () => {
       .catch((e: esbuild.BuildFailure) => e);
     expect((err as esbuild.BuildFailure).errors[0]?.text).toContain("browser-targeted bundle");
     expect((err as esbuild.BuildFailure).errors[0]?.location).toMatchObject({ line: 2, column: 30 });
+  });
+  it("code splitting: entries share one data-key record, each output runs, the manifest follows chunk imports", async () => {
+    await p.write({
+      "src/split-1.ts": 'import { secret } from "@sealkit/runtime";\nexport const read = async () => ({ db: await secret("db-password"), api: await secret("api-key") });\n',
+      "src/split-2.ts": 'import { secret } from "@sealkit/runtime";\nexport const read = async () => ({ db: await secret("db-password"), token: await secret("token") });\n',
+    });
+    const outdir = join(p.dir, "out-split");
+    await esbuild.build({
+      entryPoints: [join(p.dir, "src/split-1.ts"), join(p.dir, "src/split-2.ts")],
+      bundle: true,
+      splitting: true,
+      format: "esm",
+      platform: "node",
+      outdir,
+      outExtension: { ".js": ".mjs" },
+      logLevel: "silent",
+      plugins: [sealkitEsbuild(opts())],
+    });
+    const files = (await readdir(outdir)).filter((f) => f.endsWith(".mjs"));
+    const all = (await Promise.all(files.map((f) => readFile(join(outdir, f), "utf8")))).join("\n");
+    expect(all.match(/sealkit-key:1:/g)).toHaveLength(1);
+    expect(all.match(/:1:db-password:/g)).toHaveLength(1);
+    expect(all).not.toMatch(/:1:unused-secret:/);
+    const run = (f: string) =>
+      JSON.parse(execFileSync(process.execPath, [runner, join(outdir, f), "read"], { env: { ...process.env, SEALKIT_LOCAL_KEY: p.localKey }, encoding: "utf8" }));
+    expect(run("split-1.mjs")).toMatchObject({ first: { db: VALUES["db-password"], api: VALUES["api-key"] }, unwraps: 1 });
+    expect(run("split-2.mjs")).toMatchObject({ first: { db: VALUES["db-password"], token: VALUES.token }, unwraps: 1 });
+    const m = JSON.parse(await readFile(join(outdir, "sealkit-manifest.json"), "utf8"));
+    expect(m.outputs["split-1.mjs"].stores[0].secrets).toEqual(["api-key", "db-password"]);
+    expect(m.outputs["split-2.mjs"].stores[0].secrets).toEqual(["db-password", "token"]);
   });
 });
 
