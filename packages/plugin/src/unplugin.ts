@@ -377,8 +377,17 @@ interface WebpackLikeModule {
   modules?: Iterable<WebpackLikeModule>;
   identifier(): string;
 }
+interface WebpackLikeChunkGroup {
+  chunks: readonly WebpackLikeChunk[];
+  isInitial?(): boolean;
+  getEntrypointChunk?(): WebpackLikeChunk;
+}
+interface WebpackLikeChunk {
+  files: Iterable<string>;
+  groupsIterable?: Iterable<WebpackLikeChunkGroup>;
+}
 interface WebpackLikeCompilation {
-  chunks: Iterable<{ files: Iterable<string> }>;
+  chunks: Iterable<WebpackLikeChunk>;
   chunkGraph: { getChunkModulesIterable(chunk: unknown): Iterable<WebpackLikeModule> };
   outputOptions: { path?: string };
   errors: unknown[];
@@ -393,7 +402,7 @@ function webpackLike(ctx: SealkitContext, compiler: WebpackLikeCompiler): void {
   compiler.hooks.afterEmit.tapPromise("sealkit", async (compilation) => {
     if (compilation.errors.length > 0) return;
     const outDir = resolve(compilation.outputOptions.path ?? "dist");
-    const outputs: OutputSecrets[] = [];
+    const own = new Map<WebpackLikeChunk, Set<string>>();
     for (const chunk of compilation.chunks) {
       const names = new Set<string>();
       const visit = (m: WebpackLikeModule) => {
@@ -403,7 +412,19 @@ function webpackLike(ctx: SealkitContext, compiler: WebpackLikeCompiler): void {
         if (v?.kind === "secret") names.add(v.name as string);
       };
       for (const m of compilation.chunkGraph.getChunkModulesIterable(chunk)) visit(m);
-      for (const f of chunk.files) if (JS_OUTPUT.test(f)) outputs.push({ file: resolve(outDir, f), secrets: names });
+      own.set(chunk, names);
+    }
+    // An entry's file needs the secrets of every chunk loaded with it (split chunks), as
+    // Rollup's and esbuild's outputs list those of the chunks they import; a chunk loaded
+    // with import() is listed on its own.
+    const outputs: OutputSecrets[] = [];
+    for (const [chunk, names] of own) {
+      const secrets = new Set(names);
+      for (const group of chunk.groupsIterable ?? []) {
+        if (group.isInitial?.() !== true || group.getEntrypointChunk?.() !== chunk) continue;
+        for (const other of group.chunks) for (const n of own.get(other) ?? []) secrets.add(n);
+      }
+      for (const f of chunk.files) if (JS_OUTPUT.test(f)) outputs.push({ file: resolve(outDir, f), secrets });
     }
     await ctx.writeManifest(outputs, outDir);
     try {

@@ -5,6 +5,10 @@ import { TraceMap, originalPositionFor } from "@jridgewell/trace-mapping";
 import { join } from "node:path";
 import sealkitEsbuild from "@sealkit/plugin/esbuild";
 import sealkitRollup from "@sealkit/plugin/rollup";
+import sealkitRspack from "@sealkit/plugin/rspack";
+import sealkitWebpack from "@sealkit/plugin/webpack";
+import { rspack } from "@rspack/core";
+import webpack from "webpack";
 import * as esbuild from "esbuild";
 import { rollup } from "rollup";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -132,4 +136,47 @@ describe("rollup", () => {
     expect(m.outputs["a.js"].stores[0].secrets).toEqual(["db-password"]);
     expect(m.outputs["a.js"].stores[0].storeFile).toBe("../sealkit.secrets.json");
   });
+});
+
+type Compile = (config: never, callback: (err: Error | null, stats?: { hasErrors(): boolean; toString(o: object): string }) => void) => unknown;
+
+describe.each([
+  { name: "webpack", run: webpack as unknown as Compile, plugin: sealkitWebpack },
+  { name: "rspack", run: rspack as unknown as Compile, plugin: sealkitRspack },
+])("$name", ({ name, run, plugin }) => {
+  it("split chunks: one data-key record, each entry runs, and an entry's manifest entry lists the secrets of the chunks loaded with it", async () => {
+    await p.write({
+      "src/wp-shared.js": 'import { secret } from "@sealkit/runtime";\nexport const db = () => secret("db-password");\n',
+      "src/wp-1.js": 'import { secret } from "@sealkit/runtime";\nimport { db } from "./wp-shared.js";\nexport const read = async () => ({ db: await db(), api: await secret("api-key") });\n',
+      "src/wp-2.js": 'import { secret } from "@sealkit/runtime";\nimport { db } from "./wp-shared.js";\nexport const read = async () => ({ db: await db(), token: await secret("token") });\n',
+    });
+    const out = join(p.dir, `out-split-${name}`);
+    await new Promise<void>((resolve, reject) =>
+      run(
+        {
+          mode: "production",
+          target: "node",
+          context: p.dir,
+          entry: { e1: "./src/wp-1.js", e2: "./src/wp-2.js" },
+          output: { path: out, filename: "[name].cjs", chunkFilename: "[name].chunk.cjs", library: { type: "commonjs2" } },
+          optimization: { splitChunks: { chunks: "all", minSize: 0, cacheGroups: { shared: { test: /./, name: "shared", minChunks: 2, enforce: true } } } },
+          plugins: [plugin(opts())],
+        } as never,
+        (err, stats) => (err || stats?.hasErrors() ? reject(err ?? new Error(stats?.toString({ all: false, errors: true }))) : resolve()),
+      ),
+    );
+    const files = (await readdir(out)).filter((f) => f.endsWith(".cjs"));
+    expect(files).toContain("shared.cjs");
+    const all = (await Promise.all(files.map((f) => readFile(join(out, f), "utf8")))).join("\n");
+    expect(all.match(/sealkit-key:1:/g)).toHaveLength(1);
+    expect(all).not.toMatch(/:1:unused-secret:/);
+    const read = (f: string) =>
+      JSON.parse(execFileSync(process.execPath, [runner, join(out, f), "read"], { env: { ...process.env, SEALKIT_LOCAL_KEY: p.localKey }, encoding: "utf8" }));
+    expect(read("e1.cjs")).toMatchObject({ first: { db: VALUES["db-password"], api: VALUES["api-key"] }, unwraps: 1 });
+    expect(read("e2.cjs")).toMatchObject({ first: { db: VALUES["db-password"], token: VALUES.token }, unwraps: 1 });
+    const m = JSON.parse(await readFile(join(out, "sealkit-manifest.json"), "utf8"));
+    expect(m.outputs["e1.cjs"].stores[0].secrets).toEqual(["api-key", "db-password"]);
+    expect(m.outputs["e2.cjs"].stores[0].secrets).toEqual(["db-password", "token"]);
+    expect(m.outputs["shared.cjs"].stores[0].secrets).toEqual(["db-password"]);
+  }, 60_000);
 });
