@@ -5,10 +5,10 @@
  * `load(id)` for the virtual modules, `standIn()` and `envelopes(names)` for Vite, and the
  * manifest and `.d.ts` writers.
  */
-import { existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { readFile, writeFile } from "node:fs/promises";
-import { dirname, relative } from "node:path";
+import { dirname, isAbsolute, relative } from "node:path";
 import { SealkitError, type StoreFile, isSealkitError } from "@sealkit/envelope";
 import { assertNoLeaks, didYouMeanHint, ensureProviders, readStoreFileSync, scanStoreForLeaks } from "@sealkit/store";
 import MagicString from "magic-string";
@@ -25,10 +25,10 @@ import {
 import { dtsSource } from "./dts.js";
 import { buildError } from "./errors.js";
 import { type Manifest, type OutputSecrets, manifestOf } from "./manifest.js";
-import { type Options, type ResolvedOptions, resolveOptions } from "./options.js";
+import { DEFAULT_INCLUDE, type Options, type ResolvedOptions, matchesPattern, resolveOptions } from "./options.js";
 import { lexScan } from "./lex-scan.js";
 import { quickScan } from "./quick-scan.js";
-import { type SecretRef, mentionsRuntime, parserOptions, scanModule } from "./scan.js";
+import { RUNTIME_MODULE, type SecretRef, mentionsRuntime, parserOptions, scanModule } from "./scan.js";
 
 export interface Analysis {
   /** Distinct names this module reads, in order of first use. */
@@ -76,6 +76,12 @@ export interface SealkitContext {
   transform(code: string, id: string, target?: Target): Promise<TransformOutput | undefined>;
   /** Source of a virtual module id (`sealkit~…`, resolved or not), else undefined. */
   load(id: string): Promise<string | undefined>;
+  /**
+   * For a file on disk that imports the runtime: an E_BUILD error at that import when the
+   * plugin cannot scan the file's kind (a `.vue`, `.svelte` or `.astro` file, say) and the
+   * user did not exclude it; undefined otherwise.
+   */
+  unscannableImporter(file: string): SealkitError | undefined;
   /** The esbuild stand-in for `@sealkit/runtime`, for one importer's names. */
   runtimeProxy(analysis: Analysis): string;
   /** The Vite stand-in for `@sealkit/runtime`: providers, data-key record, runtime. */
@@ -217,6 +223,23 @@ export function createContext(userOptions: Options = {}): SealkitContext {
         throw new SealkitError("E_BUILD", `a module asks for store ${v.storeId}, but this build uses store ${s.storeId}: rebuild from a clean state`);
       }
       return v.kind === "key" ? keyModuleSource(s, providerEntry) : secretModuleSource(s, v.name as string);
+    },
+    unscannableImporter(file) {
+      if (!isAbsolute(file) || DEFAULT_INCLUDE.test(file) || matchesPattern(file, options.exclude)) return undefined;
+      let code: string;
+      try {
+        code = readFileSync(file, "utf8");
+      } catch {
+        return undefined; // not a file on disk: another plugin's module
+      }
+      const at = Math.max(0, code.indexOf(RUNTIME_MODULE));
+      return buildError(
+        `this file imports ${RUNTIME_MODULE}, but the plugin finds secret() calls only in .ts, .tsx, .js, .jsx, .mjs and .cjs files, so calls here would build without their envelopes. Move the secret() calls into a .ts or .js module and import that from here, or add this file to the plugin's exclude option if it reads no secret`,
+        code,
+        file,
+        at,
+        at + RUNTIME_MODULE.length,
+      );
     },
     runtimeProxy(a) {
       return runtimeProxySource(a.storeId as string, a.names);

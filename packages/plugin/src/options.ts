@@ -101,9 +101,13 @@ function pickStore(o: Options, root: string): string | SealkitError {
 
 /** Rollup-style include/exclude: a RegExp tests the id, a string is a glob over the path. */
 export function matchesFilter(id: string, include: FilterPattern, exclude: FilterPattern): boolean {
-  const test = (p: FilterPattern) =>
-    (Array.isArray(p) ? p : [p]).some((x: string | RegExp) => (typeof x === "string" ? matchesGlob(id, resolve(x)) || matchesGlob(id, x) : x.test(id)));
-  return test(include) && !test(exclude);
+  return matchesPattern(id, include) && !matchesPattern(id, exclude);
+}
+
+export function matchesPattern(id: string, pattern: FilterPattern): boolean {
+  return (Array.isArray(pattern) ? pattern : [pattern]).some((x: string | RegExp) =>
+    typeof x === "string" ? matchesGlob(id, resolve(x)) || matchesGlob(id, x) : x.test(id),
+  );
 }
 
 function resolveScan(v: Options["scan"]): ResolvedOptions["scan"] {

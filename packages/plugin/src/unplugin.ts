@@ -24,6 +24,7 @@ import { RUNTIME_MODULE } from "./scan.js";
 
 const VIRTUAL_SPECIFIER = /^sealkit~(?:secret|key)\//;
 const RESOLVED_VIRTUAL = /^\0sealkit~(?:secret|key)\//;
+const VIRTUAL_OR_RUNTIME = /^(?:sealkit~(?:secret|key)\/|@sealkit\/runtime$)/;
 /** A virtual module as webpack and Rspack name it: a file path with the id URI-encoded. */
 const VIRTUAL_RESOURCE = /sealkit~(?:secret|key)(?:\/|%2F)/i;
 const JS_OUTPUT = /\.[cm]?js$/;
@@ -53,6 +54,15 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (opt
   let storeStamp: string | undefined;
   let storeChanged = false;
 
+  const unscannable = (context: unknown, file: string): void => {
+    const e = ctx.unscannableImporter(file);
+    if (!e) return;
+    if (rollupLike) rollupError(context as { error(e: never): unknown }, e, file);
+    // webpack and Rspack print a failed resolution as "Module not found: <error>": add the frame.
+    const d = detailsOf(e);
+    throw new SealkitError(e.code, d ? `${e.message}\n${d.frame}` : e.message, { details: e.details });
+  };
+
   return {
     name: "sealkit",
     enforce: "pre",
@@ -65,9 +75,12 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (opt
       await ctx.writeDts();
     },
     resolveId: {
-      filter: { id: VIRTUAL_SPECIFIER },
-      handler(id) {
-        return VIRTUAL_SPECIFIER.test(id) ? RESOLVED_PREFIX + id : undefined;
+      filter: { id: VIRTUAL_OR_RUNTIME },
+      handler(id, importer) {
+        if (VIRTUAL_SPECIFIER.test(id)) return RESOLVED_PREFIX + id;
+        // The runtime resolves as usual; an importer the transform cannot scan is an error.
+        if (id === RUNTIME_MODULE && importer) unscannable(this, cleanId(importer));
+        return undefined;
       },
     },
     load: virtualModules(ctx, watchStoreHere),
@@ -93,6 +106,12 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (opt
       },
     },
     rollup: {
+      // Rollup tests `external` before any resolve hook: a runtime marked external never
+      // reaches resolveId, but Rollup knows its importers.
+      buildEnd(this: RollupLikeContext, error?: unknown) {
+        if (error) return;
+        for (const importer of this.getModuleInfo(RUNTIME_MODULE)?.importers ?? []) unscannable(this, cleanId(importer));
+      },
       writeBundle: rollupWriteBundle(ctx),
       shouldTransformCachedModule: ({ code }: { code: string }) => storeChanged && code.includes(RUNTIME_MODULE),
     } as never,
@@ -180,7 +199,12 @@ function vitePlugin(ctx: SealkitContext): UnpluginOptions {
     await new Promise((ok) => setImmediate(ok)); // let buildEnd return first
     for (const id of importers) {
       const file = cleanId(id);
-      if (id.startsWith(RESOLVED_PREFIX) || !isAbsolute(file) || !filter(file)) continue;
+      if (id.startsWith(RESOLVED_PREFIX) || !isAbsolute(file)) continue;
+      if (!filter(file)) {
+        const unscannable = ctx.unscannableImporter(file);
+        if (unscannable) throw new ScanFailure(unscannable, file);
+        continue;
+      }
       let code: string;
       try {
         code = readFileSync(file, "utf8");
@@ -478,7 +502,11 @@ function setupEsbuild(ctx: SealkitContext, build: PluginBuild): void {
   };
 
   build.onResolve({ filter: /^@sealkit\/runtime$/, namespace: "file" }, async (args) => {
-    if (!args.importer || !isAbsolute(args.importer) || !filter(args.importer)) return undefined;
+    if (!args.importer || !isAbsolute(args.importer)) return undefined;
+    if (!filter(args.importer)) {
+      const unscannable = ctx.unscannableImporter(args.importer);
+      return unscannable ? { errors: [esbuildMessage(unscannable)] } : undefined;
+    }
     let pending = analyses.get(args.importer);
     if (!pending) {
       // Synchronous: a small file reads in microseconds, fs/promises takes four round trips.

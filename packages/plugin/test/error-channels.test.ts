@@ -8,6 +8,7 @@
  * in structured fields; webpack and Rspack have no structured location for a loader error,
  * so the plugin writes `file:line:column` into the text, 1-based as editors expect.
  */
+import { readFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { rspack } from "@rspack/core";
@@ -39,9 +40,12 @@ interface PluginOptions {
 
 type Builder = (entry: string, out: string, options: PluginOptions) => Promise<Reported[]>;
 
-/** webpack and Rspack: the location is in the text, `E_CODE file:line:column: message`. */
+/**
+ * webpack and Rspack: the location is in the text, `E_CODE file:line:column: message` from a
+ * loader, `Module not found: SealkitError: file:line:column: message` from a resolution.
+ */
 function fromText(message: string): Reported {
-  const m = /E_[A-Z_]+ (\S+?):(\d+):(\d+): /.exec(message);
+  const m = /(?:E_[A-Z_]+|SealkitError:) (\S+?):(\d+):(\d+): /.exec(message);
   if (!m) throw new Error(`no location in: ${message}`);
   return { text: message, file: m[1] as string, line: Number(m[2]), column: Number(m[3]) };
 }
@@ -65,7 +69,11 @@ function webpackLike(run: Compile, plugin: (o: PluginOptions) => unknown, swc: b
         } as never,
         (err, stats) => {
           if (err) return reject(err);
-          resolve((stats?.toJson({ all: false, errors: true }).errors ?? []).map((e) => fromText(e.message)));
+          try {
+            resolve((stats?.toJson({ all: false, errors: true }).errors ?? []).map((e) => fromText(e.message)));
+          } catch (e) {
+            reject(e);
+          }
         },
       );
     });
@@ -77,13 +85,21 @@ function fromRollup(e: unknown): Reported[] {
   return list.map((x) => ({ text: x.message, file: x.loc?.file ?? "", line: x.loc?.line ?? 0, column: x.loc?.column ?? -1 }));
 }
 
+/** Stands in for a framework's single-file-component plugin: a `.vue` file whose text is already JavaScript. */
+const fakeSfc = {
+  name: "fake-sfc",
+  load(id: string) {
+    return id.endsWith(".vue") ? { code: readFileSync(id, "utf8"), moduleType: "js" } : undefined;
+  },
+};
+
 const BUNDLERS: { name: string; columnBase: 0 | 1; build: Builder }[] = [
   {
     name: "esbuild",
     columnBase: 0,
     build: (entry, _out, options) =>
       esbuild
-        .build({ entryPoints: [entry], bundle: true, platform: "node", write: false, logLevel: "silent", plugins: [sealkitEsbuild(options)] })
+        .build({ entryPoints: [entry], bundle: true, platform: "node", write: false, logLevel: "silent", loader: { ".vue": "js" }, plugins: [sealkitEsbuild(options)] })
         .then(
           () => [],
           (e: esbuild.BuildFailure) =>
@@ -94,7 +110,7 @@ const BUNDLERS: { name: string; columnBase: 0 | 1; build: Builder }[] = [
     name: "vite",
     columnBase: 0,
     build: (entry, out, options) =>
-      viteBuild({ root: options.root, configFile: false, logLevel: "silent", plugins: [sealkitVite(options)], build: { ssr: entry, outDir: out, write: false } }).then(
+      viteBuild({ root: options.root, configFile: false, logLevel: "silent", plugins: [sealkitVite(options), fakeSfc], build: { ssr: entry, outDir: out, write: false } }).then(
         () => [],
         fromRollup,
       ),
@@ -112,6 +128,7 @@ const BUNDLERS: { name: string; columnBase: 0 | 1; build: Builder }[] = [
 const SOURCES = {
   "src/typo.ts": 'import { secret } from "@sealkit/runtime";\n\nexport const t = () =>\n  secret("db-pasword");\n',
   "src/dynamic.js": 'import { secret } from "@sealkit/runtime";\nexport const d = (n) => secret(n);\n',
+  "src/page.vue": 'import { secret } from "@sealkit/runtime";\nexport const read = () => secret("db-password");\n',
   "src/good.ts": 'import { secret } from "@sealkit/runtime";\nexport const g = async () =>\n  (await secret("db-password")).length;\n',
 };
 
@@ -121,6 +138,7 @@ const CASES = [
   { error: "non-literal argument", entry: "src/dynamic.js", store: "ok", says: ["must be a string literal", "at build time"], at: [2, 31] },
   { error: "missing store", entry: "src/good.ts", store: "missing", says: ["no store file at", "nope.json", "sealkit init"], at: [3, 16] },
   { error: "corrupt store", entry: "src/good.ts", store: "corrupt", says: ["corrupt.json", "not valid JSON", "restore it from git"], at: [3, 16] },
+  { error: "a file kind the plugin cannot scan", entry: "src/page.vue", store: "ok", says: ["finds secret() calls only in .ts", "exclude option"], at: [1, 24] },
 ] as const;
 
 let p: Project;
@@ -141,7 +159,7 @@ describe.each(BUNDLERS)("build errors through $name", (b) => {
     expect(reported, "exactly one error, the plugin's").toHaveLength(1);
     const r = reported[0] as Reported;
     for (const s of c.says) expect(r.text).toContain(s);
-    expect(r.file.endsWith(c.entry.slice(4))).toBe(true);
+    expect(r.file.endsWith(c.entry.slice(4)), r.file).toBe(true);
     expect({ line: r.line, column: r.column }).toEqual({ line: c.at[0], column: c.at[1] + b.columnBase });
     for (const v of Object.values(VALUES)) expect(r.text).not.toContain(v);
   }, 60_000);
@@ -158,4 +176,16 @@ describe.each([
     expect(reported[0]?.text).toContain("allowBrowser");
     expect(reported[0]).toMatchObject({ line: 3, column: 17 });
   }, 60_000);
+});
+
+describe("a file kind the plugin cannot scan, excluded by the user", () => {
+  it("builds: the exclude option is the user's word that the file reads no secret", async () => {
+    const reported = await (BUNDLERS[0] as (typeof BUNDLERS)[number]).build(join(p.dir, "src/page.vue"), join(p.dir, "out", "excluded"), {
+      root: p.dir,
+      dts: false,
+      store: p.store,
+      exclude: [/[\\/]node_modules[\\/]/, /\.vue$/],
+    } as PluginOptions);
+    expect(reported).toEqual([]);
+  });
 });
