@@ -1,4 +1,5 @@
 /** Test support: a temporary project with a local-provider store, under node_modules (git-ignored). */
+import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
@@ -23,6 +24,19 @@ export const VALUES: Record<string, string> = {
   "unused-secret": "us-never-referenced-4411",
   token: "tk-9a8b7c6d5e4f",
 };
+
+/** What test/e2e/_run-bundle.mjs prints: two calls of the export, and the unwraps they made. */
+export interface BundleRun {
+  first: Record<string, string>;
+  second: Record<string, string>;
+  unwraps: number;
+}
+
+/** Runs `exportName` of a built bundle twice in a fresh Node process, counting unwraps. */
+export function runBundle(file: string, localKey: string, exportName = "read", env: NodeJS.ProcessEnv = {}): BundleRun {
+  const runner = join(here, "../../../test/e2e/_run-bundle.mjs");
+  return JSON.parse(execFileSync(process.execPath, [runner, file, exportName], { env: { ...process.env, SEALKIT_LOCAL_KEY: localKey, ...env }, encoding: "utf8" }));
+}
 
 export async function makeProject(values: Record<string, string> = VALUES): Promise<Project> {
   const base = join(here, ".tmp");

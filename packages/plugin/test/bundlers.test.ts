@@ -1,5 +1,4 @@
 /** The plugin inside real bundlers (esbuild, Rollup): errors through their channel, dedupe, CommonJS. */
-import { execFileSync } from "node:child_process";
 import { readFile, readdir } from "node:fs/promises";
 import { TraceMap, originalPositionFor } from "@jridgewell/trace-mapping";
 import { join } from "node:path";
@@ -12,9 +11,7 @@ import webpack from "webpack";
 import * as esbuild from "esbuild";
 import { rollup } from "rollup";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Project, VALUES, makeProject } from "./_support.js";
-
-const runner = join(import.meta.dirname, "../../../test/e2e/_run-bundle.mjs");
+import { type Project, VALUES, makeProject, runBundle } from "./_support.js";
 
 let p: Project;
 beforeAll(async () => {
@@ -94,8 +91,7 @@ describe("esbuild", () => {
     expect(all.match(/sealkit-key:1:/g)).toHaveLength(1);
     expect(all.match(/:1:db-password:/g)).toHaveLength(1);
     expect(all).not.toMatch(/:1:unused-secret:/);
-    const run = (f: string) =>
-      JSON.parse(execFileSync(process.execPath, [runner, join(outdir, f), "read"], { env: { ...process.env, SEALKIT_LOCAL_KEY: p.localKey }, encoding: "utf8" }));
+    const run = (f: string) => runBundle(join(outdir, f), p.localKey);
     expect(run("split-1.mjs")).toMatchObject({ first: { db: VALUES["db-password"], api: VALUES["api-key"] }, unwraps: 1 });
     expect(run("split-2.mjs")).toMatchObject({ first: { db: VALUES["db-password"], token: VALUES.token }, unwraps: 1 });
     const m = JSON.parse(await readFile(join(outdir, "sealkit-manifest.json"), "utf8"));
@@ -170,8 +166,7 @@ describe.each([
     const all = (await Promise.all(files.map((f) => readFile(join(out, f), "utf8")))).join("\n");
     expect(all.match(/sealkit-key:1:/g)).toHaveLength(1);
     expect(all).not.toMatch(/:1:unused-secret:/);
-    const read = (f: string) =>
-      JSON.parse(execFileSync(process.execPath, [runner, join(out, f), "read"], { env: { ...process.env, SEALKIT_LOCAL_KEY: p.localKey }, encoding: "utf8" }));
+    const read = (f: string) => runBundle(join(out, f), p.localKey);
     expect(read("e1.cjs")).toMatchObject({ first: { db: VALUES["db-password"], api: VALUES["api-key"] }, unwraps: 1 });
     expect(read("e2.cjs")).toMatchObject({ first: { db: VALUES["db-password"], token: VALUES.token }, unwraps: 1 });
     const m = JSON.parse(await readFile(join(out, "sealkit-manifest.json"), "utf8"));

@@ -5,7 +5,6 @@
  * where that flag would let them drop the imports: the build would pass and the function
  * fail at its first read. Each bundler builds for production; the output runs.
  */
-import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { rspack } from "@rspack/core";
 import sealkitEsbuild from "@sealkit/plugin/esbuild";
@@ -18,9 +17,7 @@ import { rollup } from "rollup";
 import { build as viteBuild } from "vite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import webpack from "webpack";
-import { type Project, VALUES, makeProject } from "./_support.js";
-
-const runner = join(import.meta.dirname, "../../../test/e2e/_run-bundle.mjs");
+import { type Project, VALUES, makeProject, runBundle } from "./_support.js";
 
 type Options = { root: string; dts: false; manifest: false };
 type Compile = (config: never, callback: (err: Error | null, stats?: { hasErrors(): boolean; toString(o: object): string }) => void) => unknown;
@@ -94,7 +91,7 @@ afterAll(() => p.cleanup());
 describe.each(BUNDLERS)('$name, package.json "sideEffects": false', (b) => {
   it("the production bundle carries its envelopes and the function reads its values", async () => {
     const file = await b.build(join(p.dir, "src/w.js"), join(p.dir, "out", b.name), { root: p.dir, dts: false, manifest: false });
-    const out = JSON.parse(execFileSync(process.execPath, [runner, file, "read"], { env: { ...process.env, SEALKIT_LOCAL_KEY: p.localKey, NODE_ENV: "production" }, encoding: "utf8" }));
+    const out = runBundle(file, p.localKey, "read", { NODE_ENV: "production" });
     expect(out).toMatchObject({ first: { db: VALUES["db-password"], token: VALUES.token }, unwraps: 1 });
   }, 60_000);
 });

@@ -3,16 +3,14 @@
  * runtime is aliased to a stand-in file, importers are scanned at buildEnd, and each chunk
  * starts by queuing just its own modules' envelopes. Built output is run in a fresh process.
  */
-import { execFileSync } from "node:child_process";
 import { readFile, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import sealkit from "@sealkit/plugin/vite";
 import { TraceMap, originalPositionFor } from "@jridgewell/trace-mapping";
 import { type InlineConfig, build, createBuilder, createServer } from "vite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Project, VALUES, makeProject } from "./_support.js";
+import { type Project, VALUES, makeProject, runBundle } from "./_support.js";
 
-const runner = join(import.meta.dirname, "../../../test/e2e/_run-bundle.mjs");
 let p: Project;
 
 beforeAll(async () => {
@@ -57,7 +55,7 @@ async function ssrBuild(out: string, entries: Record<string, string>, extra: Inl
 }
 
 function run(file: string): { first: Record<string, string>; unwraps: number } {
-  return JSON.parse(execFileSync(process.execPath, [runner, file, "read"], { env: { ...process.env, SEALKIT_LOCAL_KEY: p.localKey }, encoding: "utf8" }));
+  return runBundle(file, p.localKey);
 }
 
 async function outputs(dir: string): Promise<Record<string, string>> {

@@ -4,7 +4,6 @@
  * new data-key record and envelopes (a stale one would not open: the generation is in the
  * AAD), and a changed value reaches the bundle, all without touching a source file.
  */
-import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { rspack } from "@rspack/core";
 import sealkitEsbuild from "@sealkit/plugin/esbuild";
@@ -18,9 +17,7 @@ import { watch as rollupWatch } from "rollup";
 import { build as viteBuild } from "vite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import webpack from "webpack";
-import { type Project, VALUES, makeProject } from "./_support.js";
-
-const runner = join(import.meta.dirname, "../../../test/e2e/_run-bundle.mjs");
+import { type Project, VALUES, makeProject, runBundle } from "./_support.js";
 
 /** What the watcher reported so far: builds started and ended, and the last end's error text. */
 class Builds {
@@ -173,8 +170,7 @@ describe.each(BUNDLERS)("$name in watch mode", (b) => {
   });
   afterAll(() => p.cleanup());
 
-  const run = (file: string): { first: Record<string, string>; unwraps: number } =>
-    JSON.parse(execFileSync(process.execPath, [runner, file, "read"], { env: { ...process.env, SEALKIT_LOCAL_KEY: p.localKey }, encoding: "utf8" }));
+  const run = (file: string) => runBundle(file, p.localKey);
   const set = (name: string, value: string) => setSecrets(p.store, new Map([[name, new TextEncoder().encode(value)]]));
 
   it("rebuilds when the store changes: a name added, a rotation, a new value, a name removed", async () => {
