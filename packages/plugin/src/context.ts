@@ -43,6 +43,12 @@ export interface Analysis {
 /** What a bundle is built for; `browser` bundles may not carry secrets unless allowed. */
 export interface Target {
   browser?: boolean;
+  /**
+   * The module is an entry of the bundle: it may export `secret` (to code outside the
+   * bundle); elsewhere that is an error, since calls through it would go unseen. A function
+   * is asked only when the module does export it (asking may cost a bundler call).
+   */
+  entry?: boolean | (() => boolean);
 }
 
 export interface TransformOutput {
@@ -133,7 +139,11 @@ export function createContext(userOptions: Options = {}): SealkitContext {
     // Three paths, each sure of its answer or handing over: a tokenizer (most function code),
     // oxc's module record without a JavaScript AST, then the full parse with scopes.
     const scan = lexScan(code, file) ?? quickScan(code, file, parserOptions(file)) ?? scanModule(code, file);
-    const first = scan.problems[0];
+    let first = scan.problems[0];
+    if (first && target?.entry && scan.problems.some((p) => p.kind === "reexport")) {
+      const entry = typeof target.entry === "function" ? target.entry() : target.entry;
+      if (entry) first = scan.problems.find((p) => p.kind !== "reexport");
+    }
     if (first) {
       const why = first.kind === "syntax" ? `cannot parse this file to look for secret() calls: ${first.message}` : first.message;
       throw buildError(why, code, file, first.start, first.end);

@@ -21,7 +21,12 @@ export interface SecretRef {
 }
 
 export interface ScanProblem {
-  readonly kind: "non-literal" | "no-argument" | "escape" | "syntax";
+  /**
+   * `reexport`: the module exports `secret`, or the runtime, to other modules. Fine in a
+   * bundle's entry (the export leaves the bundle: a harness or a host calls it, and the
+   * names it reads must be referenced in the bundle anyway); an error anywhere else.
+   */
+  readonly kind: "non-literal" | "no-argument" | "escape" | "reexport" | "syntax";
   readonly message: string;
   readonly start: number;
   readonly end: number;
@@ -138,27 +143,36 @@ function scanParsed(parsed: ParseResult, code: string): ScanResult {
   // (a re-export, `module.exports = require(…)`): the plugin looks for calls only in the
   // modules that import the runtime, so calls made through them would build without their
   // envelopes and fail when they run.
-  const escaped = (message: string, start: number, end: number) => problems.push({ kind: "escape", message, start, end });
+  const escaped = (message: string, start: number, end: number, kind: "escape" | "reexport" = "escape") => problems.push({ kind, message, start, end });
   walk(program, {
     scopeTracker: tracker,
     enter(node, parent) {
       if (node.type.startsWith("TS")) return this.skip();
       if (node.type === "ExportAllDeclaration") {
-        if (node.source.value === RUNTIME_MODULE && node.exportKind !== "type") escaped(reexportAllMessage(node.exported ? "* as …" : "*"), node.start, node.end);
+        if (node.source.value === RUNTIME_MODULE && node.exportKind !== "type") escaped(reexportAllMessage(node.exported ? "* as …" : "*"), node.start, node.end, "reexport");
         return this.skip();
       }
       if (node.type === "ExportSpecifier") {
         const from = (parent as { source?: { value: string } | null } | null)?.source?.value;
         if (node.exportKind !== "type" && (parent as { exportKind?: string } | null)?.exportKind !== "type") {
           const local = node.local.type === "Identifier" ? node.local.name : String(node.local.value);
-          if (from === RUNTIME_MODULE && SECRET_FUNCTIONS.has(local)) escaped(reexportMessage(local), node.start, node.end);
+          if (from === RUNTIME_MODULE && SECRET_FUNCTIONS.has(local)) escaped(reexportMessage(local), node.start, node.end, "reexport");
           if (from === undefined && node.local.type === "Identifier") {
             const decl = tracker.getDeclaration(local);
             const what = decl ? importedName(decl) : undefined;
-            if (what === "*" || (what !== undefined && SECRET_FUNCTIONS.has(what))) escaped(reexportMessage(what === "*" ? undefined : what), node.start, node.end);
+            if (what === "*" || (what !== undefined && SECRET_FUNCTIONS.has(what))) escaped(reexportMessage(what === "*" ? undefined : what), node.start, node.end, "reexport");
           }
         }
         return this.skip();
+      }
+      // `export default secret` / `export default sk`: an export like the ones above
+      if (node.type === "ExportDefaultDeclaration" && node.declaration.type === "Identifier") {
+        const decl = tracker.getDeclaration(node.declaration.name);
+        const what = decl ? importedName(decl) : undefined;
+        if (what === "*" || (what !== undefined && SECRET_FUNCTIONS.has(what))) {
+          escaped(reexportMessage(what === "*" ? undefined : what), node.declaration.start, node.declaration.end, "reexport");
+          return this.skip();
+        }
       }
       if (node.type === "ImportExpression" && literalValue(node.source as Node) === RUNTIME_MODULE) {
         escaped(DYNAMIC_IMPORT, node.start, node.end);
@@ -225,12 +239,12 @@ const NAMESPACE_ESCAPE = `${RUNTIME_MODULE} is used here as a whole, as a value:
 const DYNAMIC_IMPORT = `import("${RUNTIME_MODULE}") loads the runtime where the plugin cannot follow it: it only sees names in direct secret("name") calls on a static import, so calls made through this module would build without their envelopes. Import it statically (import { secret } from "${RUNTIME_MODULE}"): the runtime is small, and loads no key service until the first read`;
 
 function reexportAllMessage(what: string): string {
-  return `export ${what} from "${RUNTIME_MODULE}" re-exports secret() and secretBytes(): the plugin only sees names in direct calls in the modules that import "${RUNTIME_MODULE}", so calls through this module would build without their envelopes. Re-export by name what other modules need (export { configure } from "${RUNTIME_MODULE}"), and import secret from "${RUNTIME_MODULE}" where it is called`;
+  return `export ${what} from "${RUNTIME_MODULE}" re-exports secret() and secretBytes(): the plugin only sees names in direct calls in the modules that import "${RUNTIME_MODULE}", so calls through this module would build without their envelopes. Re-export by name what other modules need (export { configure } from "${RUNTIME_MODULE}"), and import secret from "${RUNTIME_MODULE}" where it is called (a bundle's entry may re-export it, for code outside the bundle)`;
 }
 
 function reexportMessage(fn: string | undefined): string {
   const what = fn ?? `the ${RUNTIME_MODULE} module`;
-  return `${what} is exported here for other modules to call: the plugin only sees names in direct ${fn ?? "secret"}("name") calls in the modules that import "${RUNTIME_MODULE}", so calls through this module would build without their envelopes. Import ${fn ?? "secret"} from "${RUNTIME_MODULE}" in each module that calls it`;
+  return `${what} is exported here for other modules to call: the plugin only sees names in direct ${fn ?? "secret"}("name") calls in the modules that import "${RUNTIME_MODULE}", so calls through this module would build without their envelopes. Import ${fn ?? "secret"} from "${RUNTIME_MODULE}" in each module that calls it (a bundle's entry may export it, for code outside the bundle)`;
 }
 
 function langOf(filename: string): "js" | "jsx" | "ts" | "tsx" | undefined {

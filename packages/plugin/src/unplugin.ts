@@ -35,6 +35,8 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (opt
   if (meta.framework === "vite") return vitePlugin(ctx);
   const rollupLike = meta.framework === "rollup" || meta.framework === "rolldown";
   let browser = false;
+  /** webpack and Rspack: the entry modules' files, from the configuration. */
+  let webpackEntries: EntryFiles = new EntryFiles([]);
 
   // Watch mode: the store is an input of the build, so `buildStart` names it as a watched
   // file and a changed store starts a rebuild, even while the last build failed on it. The
@@ -90,7 +92,10 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (opt
         if (id.startsWith(RESOLVED_PREFIX)) return undefined;
         watchStoreHere(this);
         try {
-          const out = await ctx.transform(code, id, { browser });
+          const entry = rollupLike
+            ? () => (this as unknown as RollupLikeContext).getModuleInfo(id)?.isEntry === true
+            : () => webpackEntries.has(cleanId(id));
+          const out = await ctx.transform(code, id, { browser, entry });
           if (!out) return undefined;
           // Rollup and Rolldown read `map: null` as "positions unchanged" and keep their own chain;
           // webpack's loader keeps the incoming map the same way, but only with a map to merge.
@@ -117,10 +122,12 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (opt
     } as never,
     webpack(compiler) {
       browser = isBrowserTarget(compiler.options.target);
+      webpackEntries = entryFiles(compiler.options as never);
       webpackLike(ctx, compiler as unknown as WebpackLikeCompiler);
     },
     rspack(compiler) {
       browser = isBrowserTarget(compiler.options.target as never);
+      webpackEntries = entryFiles(compiler.options as never);
       webpackLike(ctx, compiler as unknown as WebpackLikeCompiler);
     },
   };
@@ -195,7 +202,7 @@ function vitePlugin(ctx: SealkitContext): UnpluginOptions {
   let scanned: Promise<void> = Promise.resolve();
 
   /** Reads and scans the importers of the stand-in; rejects with the first problem and its file. */
-  async function scanImporters(importers: Iterable<string>, browser: boolean): Promise<void> {
+  async function scanImporters(importers: Iterable<string>, browser: boolean, isEntry: (id: string) => boolean): Promise<void> {
     await new Promise((ok) => setImmediate(ok)); // let buildEnd return first
     for (const id of importers) {
       const file = cleanId(id);
@@ -212,7 +219,7 @@ function vitePlugin(ctx: SealkitContext): UnpluginOptions {
         continue; // not a file on disk: another plugin's module
       }
       try {
-        const a = await ctx.analyze(code, file, { browser });
+        const a = await ctx.analyze(code, file, { browser, entry: () => isEntry(id) });
         if (a.names.length > 0) reads.set(id, a.names);
       } catch (error) {
         throw new ScanFailure(error, file);
@@ -281,7 +288,7 @@ function vitePlugin(ctx: SealkitContext): UnpluginOptions {
           for (const i of [...(info?.importers ?? []), ...(info?.dynamicImporters ?? [])]) importers.add(i);
         }
         const browser = isBrowserEnvironment(this, viteSsr);
-        scanned = scanImporters(importers, browser);
+        scanned = scanImporters(importers, browser, (id) => this.getModuleInfo(id)?.isEntry === true);
         scanned.catch(() => undefined); // awaited, and reported, in renderStart
       },
       async renderStart(this: RollupLikeContext) {
@@ -327,7 +334,7 @@ class ScanFailure extends Error {
 }
 
 interface RollupLikeContext {
-  getModuleInfo(id: string): { importers: readonly string[]; dynamicImporters: readonly string[] } | null;
+  getModuleInfo(id: string): { importers: readonly string[]; dynamicImporters: readonly string[]; isEntry?: boolean } | null;
   error(e: never): unknown;
   environment?: { config?: { consumer?: string } };
 }
@@ -484,6 +491,10 @@ function setupEsbuild(ctx: SealkitContext, build: PluginBuild): void {
   if (!single) opts.metafile = true;
   const filter = (id: string) => matchesFilter(id, ctx.options.include, ctx.options.exclude);
   const root = resolve(opts.absWorkingDir ?? process.cwd());
+  const entryPoints = opts.entryPoints ?? [];
+  const entries = new EntryFiles(
+    (Array.isArray(entryPoints) ? entryPoints : Object.values(entryPoints)).map((e) => resolve(root, typeof e === "string" ? e : e.in)),
+  );
   let analyses = new Map<string, Promise<Analysis>>();
   let loaded = new Set<string>();
 
@@ -510,7 +521,8 @@ function setupEsbuild(ctx: SealkitContext, build: PluginBuild): void {
     let pending = analyses.get(args.importer);
     if (!pending) {
       // Synchronous: a small file reads in microseconds, fs/promises takes four round trips.
-      pending = (async () => ctx.analyze(readFileSync(args.importer, "utf8"), args.importer))();
+      const importer = args.importer;
+      pending = (async () => ctx.analyze(readFileSync(importer, "utf8"), importer, { entry: () => entries.has(importer) }))();
       analyses.set(args.importer, pending);
     }
     try {
@@ -606,4 +618,38 @@ function esbuildMessage(e: unknown): PartialMessage {
     location: d ? { file: d.file, line: d.line, column: d.column, lineText: d.lineText, length: d.length } : null,
     detail: e,
   };
+}
+
+/**
+ * The files of a bundle's entries, as configured (paths, maybe without their extension).
+ * A module is an entry when its file is one of them, or one of them plus an extension.
+ */
+class EntryFiles {
+  private readonly files: Set<string>;
+  constructor(files: Iterable<string>) {
+    this.files = new Set(files);
+  }
+  has(file: string): boolean {
+    return this.files.has(file) || this.files.has(file.replace(/\.[^./\\]+$/, ""));
+  }
+}
+
+/**
+ * webpack's and Rspack's entries (normalized options: `{ name: { import: [request] } }`),
+ * resolved against `context` when they are paths; a function (dynamic entries) gives none.
+ */
+function entryFiles(options: { context?: string; entry?: unknown }): EntryFiles {
+  const context = resolve(options.context ?? process.cwd());
+  const requests: string[] = [];
+  const add = (e: unknown) => {
+    if (typeof e === "string") requests.push(e);
+    else if (Array.isArray(e)) for (const x of e) add(x);
+    else if (e && typeof e === "object") {
+      const o = e as { import?: unknown };
+      if ("import" in o) add(o.import);
+      else for (const v of Object.values(o)) add(v);
+    }
+  };
+  if (typeof options.entry !== "function") add(options.entry);
+  return new EntryFiles(requests.filter((r) => r.startsWith(".") || isAbsolute(r)).map((r) => resolve(context, r)));
 }

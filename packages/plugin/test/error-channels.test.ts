@@ -128,6 +128,9 @@ const BUNDLERS: { name: string; columnBase: 0 | 1; build: Builder }[] = [
 const SOURCES = {
   "src/typo.ts": 'import { secret } from "@sealkit/runtime";\n\nexport const t = () =>\n  secret("db-pasword");\n',
   "src/dynamic.js": 'import { secret } from "@sealkit/runtime";\nexport const d = (n) => secret(n);\n',
+  "src/lib-reexport.ts": 'export { secret } from "@sealkit/runtime";\n',
+  "src/uses-lib.ts": 'import { secret } from "./lib-reexport.ts";\nexport const read = () => secret("db-password");\n',
+  "src/entry-reexport.ts": 'import { secret } from "@sealkit/runtime";\nexport { secret };\nexport const read = () => secret("db-password");\n',
   "src/page.vue": 'import { secret } from "@sealkit/runtime";\nexport const read = () => secret("db-password");\n',
   "src/good.ts": 'import { secret } from "@sealkit/runtime";\nexport const g = async () =>\n  (await secret("db-password")).length;\n',
 };
@@ -139,6 +142,7 @@ const CASES = [
   { error: "missing store", entry: "src/good.ts", store: "missing", says: ["no store file at", "nope.json", "sealkit init"], at: [3, 16] },
   { error: "corrupt store", entry: "src/good.ts", store: "corrupt", says: ["corrupt.json", "not valid JSON", "restore it from git"], at: [3, 16] },
   { error: "a file kind the plugin cannot scan", entry: "src/page.vue", store: "ok", says: ["finds secret() calls only in .ts", "exclude option"], at: [1, 24] },
+  { error: "secret re-exported by a module that is not an entry", entry: "src/uses-lib.ts", file: "lib-reexport.ts", store: "ok", says: ["secret is exported here for other modules to call"], at: [1, 9] },
 ] as const;
 
 let p: Project;
@@ -159,7 +163,7 @@ describe.each(BUNDLERS)("build errors through $name", (b) => {
     expect(reported, "exactly one error, the plugin's").toHaveLength(1);
     const r = reported[0] as Reported;
     for (const s of c.says) expect(r.text).toContain(s);
-    expect(r.file.endsWith(c.entry.slice(4)), r.file).toBe(true);
+    expect(r.file.endsWith("file" in c ? c.file : c.entry.slice(4)), r.file).toBe(true);
     expect({ line: r.line, column: r.column }).toEqual({ line: c.at[0], column: c.at[1] + b.columnBase });
     for (const v of Object.values(VALUES)) expect(r.text).not.toContain(v);
   }, 60_000);
@@ -175,6 +179,13 @@ describe.each([
     expect(reported[0]?.text).toContain("browser-targeted bundle");
     expect(reported[0]?.text).toContain("allowBrowser");
     expect(reported[0]).toMatchObject({ line: 3, column: 17 });
+  }, 60_000);
+});
+
+describe.each(BUNDLERS)("$name: an entry may export secret (for code outside the bundle)", (b) => {
+  it("builds with no error", async () => {
+    const reported = await b.build(join(p.dir, "src/entry-reexport.ts"), join(p.dir, "out", b.name, "entry-reexport"), { root: p.dir, dts: false, store: p.store });
+    expect(reported).toEqual([]);
   }, 60_000);
 });
 

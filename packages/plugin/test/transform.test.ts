@@ -159,7 +159,8 @@ describe("build errors: message and location", () => {
     { code: 'export * as sk from "@sealkit/runtime";\n', at: [1, 0], says: 'export * as … from "@sealkit/runtime" re-exports' },
     { code: 'import { secret } from "@sealkit/runtime";\nexport { secret as get };\n', at: [2, 9], says: "secret is exported here" },
     { code: 'import * as sk from "@sealkit/runtime";\nexport { sk };\n', at: [2, 9], says: "the @sealkit/runtime module is exported here" },
-    { code: 'import * as sk from "@sealkit/runtime";\nexport default sk;\n', at: [2, 15], says: "used here as a whole" },
+    { code: 'import * as sk from "@sealkit/runtime";\nexport default sk;\n', at: [2, 15], says: "the @sealkit/runtime module is exported here" },
+    { code: 'import { secret } from "@sealkit/runtime";\nexport default secret;\n', at: [2, 15], says: "secret is exported here" },
     { code: 'import * as sk from "@sealkit/runtime";\nconst { secret } = sk;\n', at: [2, 19], says: "used here as a whole" },
     { code: 'export const read = async () => (await import("@sealkit/runtime")).secret("token");\n', at: [1, 39], says: "loads the runtime where the plugin cannot follow it" },
     { code: 'module.exports = require("@sealkit/runtime");\n', at: [1, 17], says: "used here as a whole", file: "n.cjs" },
@@ -169,6 +170,27 @@ describe("build errors: message and location", () => {
     expect(e.message).toContain(says);
     expect(e.message).toContain("would build without their envelopes");
     expect(e.details).toMatchObject({ line: at[0], column: at[1] });
+  });
+
+  it("an entry of the bundle may export secret and the runtime (for code outside the bundle); other escapes stay errors there", async () => {
+    const code = 'import * as sk from "@sealkit/runtime";\nimport { secret } from "@sealkit/runtime";\nexport { secret, sk };\nexport * from "@sealkit/runtime";\nexport const read = () => secret("token");\n';
+    let asked = 0;
+    const entry = () => {
+      asked++;
+      return true;
+    };
+    expect(specs((await ctx.transform(code, join(p.dir, "e1.ts"), { entry }))?.code ?? "")).toEqual(["token"]);
+    expect(asked).toBe(1);
+    const e = await buildError(code, "e2.ts");
+    expect(e.details).toMatchObject({ line: 3, column: 9 });
+    // asked only when the module exports something: a plain importer costs no bundler call
+    asked = 0;
+    await ctx.transform('import { secret } from "@sealkit/runtime";\nexport const read = () => secret("token");\n', join(p.dir, "e3.ts"), { entry });
+    expect(asked).toBe(0);
+    const escaped = await ctx
+      .transform('import * as sk from "@sealkit/runtime";\nconst get = sk;\nexport const read = () => get.secret("token");\n', join(p.dir, "e4.ts"), { entry })
+      .catch((x: SealkitError) => x);
+    expect((escaped as SealkitError).message).toContain("used here as a whole");
   });
 
   it("re-exporting the rest of the runtime, reading from its namespace and requiring it are fine", async () => {
