@@ -499,10 +499,23 @@ function setupEsbuild(ctx: SealkitContext, build: PluginBuild): void {
   let loaded = new Set<string>();
 
   build.onStart(async () => {
+    // Without bundling esbuild resolves no import, so the plugin never runs: the output would
+    // keep `import … from "@sealkit/runtime"` with no envelope, and fail at its first read.
+    if (opts.bundle !== true) {
+      return {
+        errors: [
+          {
+            pluginName: "sealkit",
+            text: "the sealkit plugin needs bundle: true: esbuild resolves no imports without it, so no envelope could be added. Bundle this build, or drop the plugin from a build whose files read no secret",
+          },
+        ],
+      };
+    }
     ctx.startBuild({ browser });
     analyses = new Map();
     loaded = new Set();
     await ctx.writeDts();
+    return undefined;
   });
 
   // Watch mode and `rebuild()`: every result built from the store names it in `watchFiles`,

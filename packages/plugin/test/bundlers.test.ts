@@ -62,6 +62,13 @@ describe("esbuild", () => {
     expect(m?.location?.file).toContain("typo.ts");
   });
 
+  it("refuses a build without bundle: true, where the plugin could add no envelope", async () => {
+    const err = await esbuild
+      .build({ entryPoints: [join(p.dir, "src/a.ts")], platform: "node", write: false, logLevel: "silent", plugins: [sealkitEsbuild(opts())] })
+      .catch((e: esbuild.BuildFailure) => e);
+    expect((err as esbuild.BuildFailure).errors[0]?.text).toContain("needs bundle: true");
+  });
+
   it("refuses secret() with an explicit browser platform", async () => {
     const err = await esbuild
       .build({ entryPoints: [join(p.dir, "src/a.ts")], bundle: true, platform: "browser", write: false, logLevel: "silent", plugins: [sealkitEsbuild(opts())] })
