@@ -19,26 +19,30 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import webpack from "webpack";
 import { type Project, VALUES, makeProject, runBundle } from "./_support.js";
 
-/** What the watcher reported so far: builds started and ended, and the last end's error text. */
+/** What the watcher reported so far: when each build started and ended, and the last end's error text. */
 class Builds {
-  started = 0;
-  ended = 0;
-  lastEnd = 0;
+  private readonly starts: number[] = [];
+  private readonly ends: number[] = [];
   lastError: string | undefined;
   start(): void {
-    this.started++;
+    this.starts.push(Date.now());
   }
   end(error?: string): void {
-    this.ended++;
-    this.lastEnd = Date.now();
+    this.ends.push(Date.now());
     this.lastError = error;
   }
-  /** Waits for a build that ended after `since`, then for the watcher to stay quiet. */
-  async settled(sinceEnded: number, timeoutMs = 30_000): Promise<void> {
+  /**
+   * Waits for a build that started at or after `since` (a change made then) to end, and for
+   * the watcher to stay quiet: a build that was already running when the change was made
+   * (webpack rebuilds once right after starting to watch) does not count.
+   */
+  async settledAfter(since: number, timeoutMs = 30_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      if (this.ended > sinceEnded && this.started === this.ended && Date.now() - this.lastEnd > 400) return;
-      if (Date.now() > deadline) throw new Error(`no rebuild within ${timeoutMs} ms (started ${this.started}, ended ${this.ended})`);
+      const done = this.starts.length === this.ends.length;
+      const last = this.ends[this.ends.length - 1] ?? 0;
+      if (done && this.starts.some((t) => t >= since) && Date.now() - last > 400) return;
+      if (Date.now() > deadline) throw new Error(`no rebuild within ${timeoutMs} ms (started ${this.starts.length}, ended ${this.ends.length})`);
       await new Promise((ok) => setTimeout(ok, 50));
     }
   }
@@ -176,32 +180,32 @@ describe.each(BUNDLERS)("$name in watch mode", (b) => {
   it("rebuilds when the store changes: a name added, a rotation, a new value, a name removed", async () => {
     const w = await b.watch(join(p.dir, "src/w.js"), join(p.dir, "out"), { root: p.dir, dts: false, manifest: false });
     try {
-      await w.builds.settled(0);
+      await w.builds.settledAfter(0);
       expect(w.builds.lastError).toContain('no secret named "late-secret"');
       expect(w.builds.lastError).toMatch(AT_LATE_SECRET);
 
-      let ended = w.builds.ended;
+      let at = Date.now();
       await set("late-secret", "late-v1");
-      await w.builds.settled(ended);
+      await w.builds.settledAfter(at);
       expect(w.builds.lastError).toBeUndefined();
       expect(run(w.out)).toMatchObject({ first: { db: VALUES["db-password"], late: "late-v1" }, unwraps: 1 });
 
-      ended = w.builds.ended;
+      at = Date.now();
       await rotateStore(p.store);
-      await w.builds.settled(ended);
+      await w.builds.settledAfter(at);
       expect(w.builds.lastError).toBeUndefined();
       expect(run(w.out)).toMatchObject({ first: { db: VALUES["db-password"], late: "late-v1" }, unwraps: 1 });
 
-      ended = w.builds.ended;
+      at = Date.now();
       await set("db-password", "changed-while-watching");
-      await w.builds.settled(ended);
+      await w.builds.settledAfter(at);
       expect(w.builds.lastError).toBeUndefined();
       expect(run(w.out)).toMatchObject({ first: { db: "changed-while-watching", late: "late-v1" }, unwraps: 1 });
 
       // A removed name fails the build again, at the call, though the source did not change.
-      ended = w.builds.ended;
+      at = Date.now();
       await removeSecret(p.store, "late-secret");
-      await w.builds.settled(ended);
+      await w.builds.settledAfter(at);
       expect(w.builds.lastError).toContain('no secret named "late-secret"');
       expect(w.builds.lastError).toMatch(AT_LATE_SECRET);
     } finally {
