@@ -147,6 +147,33 @@ describe.each([
   { name: "webpack", run: webpack as unknown as Compile, plugin: sealkitWebpack },
   { name: "rspack", run: rspack as unknown as Compile, plugin: sealkitRspack },
 ])("$name", ({ name, run, plugin }) => {
+  it("production source maps map a secret() call back to its line and column", async () => {
+    await p.write({ "src/wp-map.js": '// header\nimport { secret } from "@sealkit/runtime";\n\nexport const read = async () => {\n  const v = await secret("api-key");\n  return { api: v };\n};\n' });
+    const out = join(p.dir, `out-map-${name}`);
+    await new Promise<void>((resolve, reject) =>
+      run(
+        {
+          mode: "production",
+          devtool: "source-map",
+          target: "node",
+          context: p.dir,
+          entry: "./src/wp-map.js",
+          output: { path: out, filename: "m.cjs", library: { type: "commonjs2" } },
+          plugins: [plugin(opts())],
+        } as never,
+        (err, stats) => (err || stats?.hasErrors() ? reject(err ?? new Error(stats?.toString({ all: false, errors: true }))) : resolve()),
+      ),
+    );
+    const code = await readFile(join(out, "m.cjs"), "utf8");
+    const map = new TraceMap(JSON.parse(await readFile(join(out, "m.cjs.map"), "utf8")));
+    const lines = code.split("\n");
+    const call = /["'`]api-key["'`]\)/;
+    const line = lines.findIndex((l) => call.test(l));
+    const pos = originalPositionFor(map, { line: line + 1, column: (lines[line] as string).search(call) });
+    expect(pos.source).toContain("wp-map.js");
+    expect(pos).toMatchObject({ line: 5, column: "  const v = await secret(".length });
+  }, 60_000);
+
   it("split chunks: one data-key record, each entry runs, and an entry's manifest entry lists the secrets of the chunks loaded with it", async () => {
     await p.write({
       "src/wp-shared.js": 'import { secret } from "@sealkit/runtime";\nexport const db = () => secret("db-password");\n',
