@@ -50,11 +50,12 @@ export interface ScanResult {
 }
 
 /**
- * `export … from "@sealkit/runtime"` or `import("@sealkit/runtime")` as text (the first may
- * span statements in code without semicolons: a false match only sends the file to the
- * full scan, which decides).
+ * `export {…} from "@sealkit/runtime"`, `export * [as x] from …` or `import("@sealkit/runtime")`
+ * as text, in time linear in the file (a match in a comment or a string only sends the file
+ * to the full scan, which decides).
  */
-export const RUNTIME_REEXPORT = /\bexport\b[^;]*?\bfrom\s*["']@sealkit\/runtime["']|\bimport\s*\(\s*["'`]@sealkit\/runtime["'`]/;
+export const RUNTIME_REEXPORT =
+  /\bexport\s*(?:type\s*)?(?:\*(?:\s*as\s+[\w$]+)?|\{[^}]*\})\s*from\s*["']@sealkit\/runtime["']|\bimport\s*\(\s*["'`]@sealkit\/runtime["'`]/;
 
 /** A cheap pre-check before parsing: the file must mention the runtime at all. */
 export function mentionsRuntime(code: string): boolean {
