@@ -498,6 +498,18 @@ function setupEsbuild(ctx: SealkitContext, build: PluginBuild): void {
   let analyses = new Map<string, Promise<Analysis>>();
   let loaded = new Set<string>();
 
+  // Watch mode and `rebuild()`: a result built from the store names it in `watchFiles`, so
+  // `sealkit set` or `rotate` starts a rebuild (also after a build failed on the store).
+  // esbuild watches the union of all results' files and every callback runs again in the
+  // rebuild, so the first such result of each build carries it, not all ~350 of them.
+  let storeWatched = false;
+  const storeFiles = (): string[] => {
+    const path = ctx.storePath();
+    if (!path || storeWatched) return [];
+    storeWatched = true;
+    return [path];
+  };
+
   build.onStart(async () => {
     // Without bundling esbuild resolves no import, so the plugin never runs: the output would
     // keep `import … from "@sealkit/runtime"` with no envelope, and fail at its first read.
@@ -514,16 +526,10 @@ function setupEsbuild(ctx: SealkitContext, build: PluginBuild): void {
     ctx.startBuild({ browser });
     analyses = new Map();
     loaded = new Set();
+    storeWatched = false;
     await ctx.writeDts();
     return undefined;
   });
-
-  // Watch mode and `rebuild()`: every result built from the store names it in `watchFiles`,
-  // so `sealkit set` or `rotate` starts a rebuild (also after a build failed on the store).
-  const storeFiles = (): string[] => {
-    const path = ctx.storePath();
-    return path ? [path] : [];
-  };
 
   build.onResolve({ filter: /^@sealkit\/runtime$/, namespace: "file" }, async (args) => {
     if (!args.importer || !isAbsolute(args.importer)) return undefined;
