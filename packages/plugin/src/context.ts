@@ -83,11 +83,14 @@ export interface SealkitContext {
   /** Source of a virtual module id (`sealkit~…`, resolved or not), else undefined. */
   load(id: string): Promise<string | undefined>;
   /**
-   * For a file on disk that imports the runtime: an E_BUILD error at that import when the
-   * plugin cannot scan the file's kind (a `.vue`, `.svelte` or `.astro` file, say) and the
-   * user did not exclude it; undefined otherwise.
+   * For a file on disk that the bundler says imports the runtime: an E_BUILD error when the
+   * plugin cannot see that file's secret() calls, undefined otherwise (also when the user's
+   * `exclude` names the file: their word that it reads no secret). Two cases: a kind of file
+   * the plugin cannot scan (`.vue`, `.svelte`, `.astro`…), and a source that does not import
+   * the runtime itself, where another build plugin added the import (an auto-import).
+   * `code` is the file's text when the caller has read it already.
    */
-  unscannableImporter(file: string): SealkitError | undefined;
+  importerProblem(file: string, code?: string): SealkitError | undefined;
   /** The esbuild stand-in for `@sealkit/runtime`, for one importer's names. */
   runtimeProxy(analysis: Analysis): string;
   /** The Vite stand-in for `@sealkit/runtime`: providers, data-key record, runtime. */
@@ -234,21 +237,30 @@ export function createContext(userOptions: Options = {}): SealkitContext {
       }
       return v.kind === "key" ? keyModuleSource(s, providerEntry) : secretModuleSource(s, v.name as string);
     },
-    unscannableImporter(file) {
-      if (!isAbsolute(file) || DEFAULT_INCLUDE.test(file) || matchesPattern(file, options.exclude)) return undefined;
-      let code: string;
+    importerProblem(file, code) {
+      if (!isAbsolute(file) || matchesPattern(file, options.exclude)) return undefined;
+      let text = code;
       try {
-        code = readFileSync(file, "utf8");
+        text ??= readFileSync(file, "utf8");
       } catch {
         return undefined; // not a file on disk: another plugin's module
       }
-      const at = Math.max(0, code.indexOf(RUNTIME_MODULE));
+      if (!DEFAULT_INCLUDE.test(file)) {
+        const at = Math.max(0, text.indexOf(RUNTIME_MODULE));
+        return buildError(
+          `this file imports ${RUNTIME_MODULE}, but the plugin finds secret() calls only in .ts, .tsx, .js, .jsx, .mjs and .cjs files, so calls here would build without their envelopes. Move the secret() calls into a .ts or .js module and import that from here, or add this file to the plugin's exclude option if it reads no secret`,
+          text,
+          file,
+          at,
+          at + RUNTIME_MODULE.length,
+        );
+      }
+      if (mentionsRuntime(text)) return undefined;
       return buildError(
-        `this file imports ${RUNTIME_MODULE}, but the plugin finds secret() calls only in .ts, .tsx, .js, .jsx, .mjs and .cjs files, so calls here would build without their envelopes. Move the secret() calls into a .ts or .js module and import that from here, or add this file to the plugin's exclude option if it reads no secret`,
-        code,
+        `this module imports ${RUNTIME_MODULE}, but its source does not: another build plugin added the import (an auto-import?), and the plugin reads secret() calls from the source, so calls here would build without their envelopes. Import secret from "${RUNTIME_MODULE}" in this file`,
+        text,
         file,
-        at,
-        at + RUNTIME_MODULE.length,
+        0,
       );
     },
     runtimeProxy(a) {

@@ -20,7 +20,7 @@ import { detailsOf } from "./errors.js";
 import { moduleDir, writeIfChanged } from "./files.js";
 import type { OutputSecrets } from "./manifest.js";
 import { type Options, matchesFilter } from "./options.js";
-import { RUNTIME_MODULE } from "./scan.js";
+import { RUNTIME_MODULE, mentionsRuntime } from "./scan.js";
 
 const VIRTUAL_SPECIFIER = /^sealkit~(?:secret|key)\//;
 const RESOLVED_VIRTUAL = /^\0sealkit~(?:secret|key)\//;
@@ -56,8 +56,11 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (opt
   let storeStamp: string | undefined;
   let storeChanged = false;
 
-  const unscannable = (context: unknown, file: string): void => {
-    const e = ctx.unscannableImporter(file);
+  /** Importers whose source the transform scanned (they mention the runtime). */
+  const transformed = new Set<string>();
+  const checkImporter = (context: unknown, file: string): void => {
+    if (transformed.has(file)) return;
+    const e = ctx.importerProblem(file);
     if (!e) return;
     if (rollupLike) rollupError(context as { error(e: never): unknown }, e, file);
     // webpack and Rspack print a failed resolution as "Module not found: <error>": add the frame.
@@ -80,8 +83,8 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (opt
       filter: { id: VIRTUAL_OR_RUNTIME },
       handler(id, importer) {
         if (VIRTUAL_SPECIFIER.test(id)) return RESOLVED_PREFIX + id;
-        // The runtime resolves as usual; an importer the transform cannot scan is an error.
-        if (id === RUNTIME_MODULE && importer) unscannable(this, cleanId(importer));
+        // The runtime resolves as usual; an importer whose calls the transform cannot see is an error.
+        if (id === RUNTIME_MODULE && importer) checkImporter(this, cleanId(importer));
         return undefined;
       },
     },
@@ -90,6 +93,7 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (opt
       filter: { id: { include: ctx.options.include as never, exclude: ctx.options.exclude as never }, code: RUNTIME_MODULE },
       async handler(code, id) {
         if (id.startsWith(RESOLVED_PREFIX)) return undefined;
+        transformed.add(cleanId(id));
         watchStoreHere(this);
         try {
           const entry = rollupLike
@@ -115,7 +119,7 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (opt
       // reaches resolveId, but Rollup knows its importers.
       buildEnd(this: RollupLikeContext, error?: unknown) {
         if (error) return;
-        for (const importer of this.getModuleInfo(RUNTIME_MODULE)?.importers ?? []) unscannable(this, cleanId(importer));
+        for (const importer of this.getModuleInfo(RUNTIME_MODULE)?.importers ?? []) checkImporter(this, cleanId(importer));
       },
       writeBundle: rollupWriteBundle(ctx),
       shouldTransformCachedModule: ({ code }: { code: string }) => storeChanged && code.includes(RUNTIME_MODULE),
@@ -208,8 +212,8 @@ function vitePlugin(ctx: SealkitContext): UnpluginOptions {
       const file = cleanId(id);
       if (id.startsWith(RESOLVED_PREFIX) || !isAbsolute(file)) continue;
       if (!filter(file)) {
-        const unscannable = ctx.unscannableImporter(file);
-        if (unscannable) throw new ScanFailure(unscannable, file);
+        const problem = ctx.importerProblem(file);
+        if (problem) throw new ScanFailure(problem, file);
         continue;
       }
       let code: string;
@@ -217,6 +221,11 @@ function vitePlugin(ctx: SealkitContext): UnpluginOptions {
         code = readFileSync(file, "utf8");
       } catch {
         continue; // not a file on disk: another plugin's module
+      }
+      if (!mentionsRuntime(code)) {
+        const problem = ctx.importerProblem(file, code);
+        if (problem) throw new ScanFailure(problem, file);
+        continue;
       }
       try {
         const a = await ctx.analyze(code, file, { browser, entry: () => isEntry(id) });
@@ -534,14 +543,19 @@ function setupEsbuild(ctx: SealkitContext, build: PluginBuild): void {
   build.onResolve({ filter: /^@sealkit\/runtime$/, namespace: "file" }, async (args) => {
     if (!args.importer || !isAbsolute(args.importer)) return undefined;
     if (!filter(args.importer)) {
-      const unscannable = ctx.unscannableImporter(args.importer);
-      return unscannable ? { errors: [esbuildMessage(unscannable)] } : undefined;
+      const problem = ctx.importerProblem(args.importer);
+      return problem ? { errors: [esbuildMessage(problem)] } : undefined;
     }
     let pending = analyses.get(args.importer);
     if (!pending) {
-      // Synchronous: a small file reads in microseconds, fs/promises takes four round trips.
       const importer = args.importer;
-      pending = (async () => ctx.analyze(readFileSync(importer, "utf8"), importer, { entry: () => entries.has(importer) }))();
+      pending = (async () => {
+        // Synchronous: a small file reads in microseconds, fs/promises takes four round trips.
+        const code = readFileSync(importer, "utf8");
+        const problem = mentionsRuntime(code) ? undefined : ctx.importerProblem(importer, code);
+        if (problem) throw problem;
+        return ctx.analyze(code, importer, { entry: () => entries.has(importer) });
+      })();
       analyses.set(args.importer, pending);
     }
     try {

@@ -19,6 +19,7 @@ import sealkitVite from "@sealkit/plugin/vite";
 import sealkitWebpack from "@sealkit/plugin/webpack";
 import * as esbuild from "esbuild";
 import { rollup } from "rollup";
+import { createUnplugin } from "unplugin";
 import { build as viteBuild } from "vite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import webpack from "webpack";
@@ -65,7 +66,7 @@ function webpackLike(run: Compile, plugin: (o: PluginOptions) => unknown, swc: b
           output: { path: out },
           resolve: { extensions: [".ts", ".js"] },
           module: { rules: swc ? [{ test: /\.ts$/, loader: "builtin:swc-loader", options: { jsc: { parser: { syntax: "typescript" } } } }] : [] },
-          plugins: [plugin(options) as never],
+          plugins: [plugin(options)].flat() as never,
         } as never,
         (err, stats) => {
           if (err) return reject(err);
@@ -85,6 +86,20 @@ function fromRollup(e: unknown): Reported[] {
   return list.map((x) => ({ text: x.message, file: x.loc?.file ?? "", line: x.loc?.line ?? 0, column: x.loc?.column ?? -1 }));
 }
 
+/**
+ * Stands in for an auto-import plugin (unplugin-auto-import and the like): it adds
+ * `import { secret } from "@sealkit/runtime"` to `auto.js`, whose source calls secret()
+ * without importing it, after the Sealkit plugin has seen the source.
+ */
+const autoImport = createUnplugin(() => ({
+  name: "fake-auto-import",
+  enforce: "post" as const,
+  transform: {
+    filter: { id: /auto\.js$/ },
+    handler: (code: string) => `import { secret } from "@sealkit/runtime";\n${code}`,
+  },
+}));
+
 /** Stands in for a framework's single-file-component plugin: a `.vue` file whose text is already JavaScript. */
 const fakeSfc = {
   name: "fake-sfc",
@@ -99,7 +114,7 @@ const BUNDLERS: { name: string; columnBase: 0 | 1; build: Builder }[] = [
     columnBase: 0,
     build: (entry, _out, options) =>
       esbuild
-        .build({ entryPoints: [entry], bundle: true, platform: "node", write: false, logLevel: "silent", loader: { ".vue": "js" }, plugins: [sealkitEsbuild(options)] })
+        .build({ entryPoints: [entry], bundle: true, platform: "node", write: false, logLevel: "silent", loader: { ".vue": "js" }, plugins: [sealkitEsbuild(options), autoImport.esbuild()] })
         .then(
           () => [],
           (e: esbuild.BuildFailure) =>
@@ -110,7 +125,7 @@ const BUNDLERS: { name: string; columnBase: 0 | 1; build: Builder }[] = [
     name: "vite",
     columnBase: 0,
     build: (entry, out, options) =>
-      viteBuild({ root: options.root, configFile: false, logLevel: "silent", plugins: [sealkitVite(options), fakeSfc], build: { ssr: entry, outDir: out, write: false } }).then(
+      viteBuild({ root: options.root, configFile: false, logLevel: "silent", plugins: [sealkitVite(options), fakeSfc, autoImport.vite()], build: { ssr: entry, outDir: out, write: false } }).then(
         () => [],
         fromRollup,
       ),
@@ -119,10 +134,18 @@ const BUNDLERS: { name: string; columnBase: 0 | 1; build: Builder }[] = [
     name: "rollup",
     columnBase: 0,
     build: (entry, _out, options) =>
-      rollup({ input: entry, external: [/^@sealkit\//], logLevel: "silent", plugins: [sealkitRollup(options)] }).then(() => [], fromRollup),
+      rollup({ input: entry, external: [/^@sealkit\//], logLevel: "silent", plugins: [sealkitRollup(options), autoImport.rollup()] }).then(() => [], fromRollup),
   },
-  { name: "webpack", columnBase: 1, build: webpackLike(webpack as unknown as Compile, sealkitWebpack, false) },
-  { name: "rspack", columnBase: 1, build: webpackLike(rspack as unknown as Compile, sealkitRspack, true) },
+  {
+    name: "webpack",
+    columnBase: 1,
+    build: webpackLike(webpack as unknown as Compile, (o) => [sealkitWebpack(o), autoImport.webpack()], false),
+  },
+  {
+    name: "rspack",
+    columnBase: 1,
+    build: webpackLike(rspack as unknown as Compile, (o) => [sealkitRspack(o), autoImport.rspack()], true),
+  },
 ];
 
 const SOURCES = {
@@ -131,6 +154,7 @@ const SOURCES = {
   "src/lib-reexport.ts": 'export { secret } from "@sealkit/runtime";\n',
   "src/uses-lib.ts": 'import { secret } from "./lib-reexport.ts";\nexport const read = () => secret("db-password");\n',
   "src/entry-reexport.ts": 'import { secret } from "@sealkit/runtime";\nexport { secret };\nexport const read = () => secret("db-password");\n',
+  "src/auto.js": 'export const read = () => secret("db-password");\n',
   "src/page.vue": 'import { secret } from "@sealkit/runtime";\nexport const read = () => secret("db-password");\n',
   "src/good.ts": 'import { secret } from "@sealkit/runtime";\nexport const g = async () =>\n  (await secret("db-password")).length;\n',
 };
@@ -142,6 +166,7 @@ const CASES = [
   { error: "missing store", entry: "src/good.ts", store: "missing", says: ["no store file at", "nope.json", "sealkit init"], at: [3, 16] },
   { error: "corrupt store", entry: "src/good.ts", store: "corrupt", says: ["corrupt.json", "not valid JSON", "restore it from git"], at: [3, 16] },
   { error: "a file kind the plugin cannot scan", entry: "src/page.vue", store: "ok", says: ["finds secret() calls only in .ts", "exclude option"], at: [1, 24] },
+  { error: "a runtime import another plugin added (auto-import)", entry: "src/auto.js", store: "ok", says: ["another build plugin added the import", 'Import secret from "@sealkit/runtime" in this file'], at: [1, 0] },
   { error: "secret re-exported by a module that is not an entry", entry: "src/uses-lib.ts", file: "lib-reexport.ts", store: "ok", says: ["secret is exported here for other modules to call"], at: [1, 9] },
 ] as const;
 
