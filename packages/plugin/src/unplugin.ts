@@ -59,7 +59,8 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (opt
   /** Importers whose source the transform scanned (they mention the runtime). */
   const transformed = new Set<string>();
   const checkImporter = (context: unknown, file: string): void => {
-    if (transformed.has(file)) return;
+    // the plugin's own modules import the runtime too (webpack names them by file paths)
+    if (transformed.has(file) || VIRTUAL_RESOURCE.test(file) || file.startsWith(RESOLVED_PREFIX)) return;
     const e = ctx.importerProblem(file);
     if (!e) return;
     if (rollupLike) rollupError(context as { error(e: never): unknown }, e, file);
