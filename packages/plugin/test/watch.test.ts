@@ -41,7 +41,9 @@ class Builds {
     for (;;) {
       const done = this.starts.length === this.ends.length;
       const last = this.ends[this.ends.length - 1] ?? 0;
-      if (done && this.starts.some((t) => t >= since) && Date.now() - last > 400) return;
+      // a second of quiet: Vite rebuilds once more after a rotation (its stand-in changed), and
+      // the output must not be read while that build rewrites it
+      if (done && this.starts.some((t) => t >= since) && Date.now() - last > 1000) return;
       if (Date.now() > deadline) throw new Error(`no rebuild within ${timeoutMs} ms (started ${this.starts.length}, ended ${this.ends.length})`);
       await new Promise((ok) => setTimeout(ok, 50));
     }
