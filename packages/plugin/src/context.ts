@@ -70,7 +70,7 @@ export interface SealkitContext {
   store(): Promise<StoreFile>;
   /** The store file's absolute path, for watch mode; undefined when no store is selected. */
   storePath(): string | undefined;
-  /** Changes whenever the store file does (size and modification time; "none" when absent). */
+  /** Changes whenever the store file does (size, modification time, inode; "none" when absent). */
   storeStamp(): string;
   /** Scans a module and checks every name against the store; throws E_BUILD at the first problem. */
   analyze(code: string, id: string, target?: Target): Promise<Analysis>;

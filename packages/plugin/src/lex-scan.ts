@@ -11,8 +11,9 @@
  * It answers only when it is sure, and otherwise returns undefined for the next path
  * (`quickScan`, then the full scan): a `/` whose meaning depends on grammar (after `)` of
  * an `if (…)`, after `}`, `++`, `await`…), anything that may be JSX (`</` or `/>` anywhere),
- * non-ASCII code, `\u` escapes, `require`, a re-export of the runtime, unbalanced brackets, an unterminated literal, any
- * other appearance of the name, an import clause it does not know.
+ * non-ASCII code, `\u` escapes, `require`, a re-export or `import()` of the runtime,
+ * unbalanced brackets, an unterminated literal, any other appearance of the name, an import
+ * clause it does not know.
  * It checks no grammar beyond that: a file with a syntax error elsewhere is reported by the
  * bundler, which parses it next.
  */
