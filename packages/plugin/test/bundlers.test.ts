@@ -147,23 +147,23 @@ describe.each([
   { name: "webpack", run: webpack as unknown as Compile, plugin: sealkitWebpack },
   { name: "rspack", run: rspack as unknown as Compile, plugin: sealkitRspack },
 ])("$name", ({ name, run, plugin }) => {
+  const compile = (config: object) =>
+    new Promise<void>((resolve, reject) =>
+      run(config as never, (err, stats) => (err || stats?.hasErrors() ? reject(err ?? new Error(stats?.toString({ all: false, errors: true }))) : resolve())),
+    );
+
   it("production source maps map a secret() call back to its line and column", async () => {
     await p.write({ "src/wp-map.js": '// header\nimport { secret } from "@sealkit/runtime";\n\nexport const read = async () => {\n  const v = await secret("api-key");\n  return { api: v };\n};\n' });
     const out = join(p.dir, `out-map-${name}`);
-    await new Promise<void>((resolve, reject) =>
-      run(
-        {
-          mode: "production",
-          devtool: "source-map",
-          target: "node",
-          context: p.dir,
-          entry: "./src/wp-map.js",
-          output: { path: out, filename: "m.cjs", library: { type: "commonjs2" } },
-          plugins: [plugin(opts())],
-        } as never,
-        (err, stats) => (err || stats?.hasErrors() ? reject(err ?? new Error(stats?.toString({ all: false, errors: true }))) : resolve()),
-      ),
-    );
+    await compile({
+      mode: "production",
+      devtool: "source-map",
+      target: "node",
+      context: p.dir,
+      entry: "./src/wp-map.js",
+      output: { path: out, filename: "m.cjs", library: { type: "commonjs2" } },
+      plugins: [plugin(opts())],
+    });
     const code = await readFile(join(out, "m.cjs"), "utf8");
     const map = new TraceMap(JSON.parse(await readFile(join(out, "m.cjs.map"), "utf8")));
     const lines = code.split("\n");
@@ -181,20 +181,15 @@ describe.each([
       "src/wp-2.js": 'import { secret } from "@sealkit/runtime";\nimport { db } from "./wp-shared.js";\nexport const read = async () => ({ db: await db(), token: await secret("token") });\n',
     });
     const out = join(p.dir, `out-split-${name}`);
-    await new Promise<void>((resolve, reject) =>
-      run(
-        {
-          mode: "production",
-          target: "node",
-          context: p.dir,
-          entry: { e1: "./src/wp-1.js", e2: "./src/wp-2.js" },
-          output: { path: out, filename: "[name].cjs", chunkFilename: "[name].chunk.cjs", library: { type: "commonjs2" } },
-          optimization: { splitChunks: { chunks: "all", minSize: 0, cacheGroups: { shared: { test: /./, name: "shared", minChunks: 2, enforce: true } } } },
-          plugins: [plugin(opts())],
-        } as never,
-        (err, stats) => (err || stats?.hasErrors() ? reject(err ?? new Error(stats?.toString({ all: false, errors: true }))) : resolve()),
-      ),
-    );
+    await compile({
+      mode: "production",
+      target: "node",
+      context: p.dir,
+      entry: { e1: "./src/wp-1.js", e2: "./src/wp-2.js" },
+      output: { path: out, filename: "[name].cjs", chunkFilename: "[name].chunk.cjs", library: { type: "commonjs2" } },
+      optimization: { splitChunks: { chunks: "all", minSize: 0, cacheGroups: { shared: { test: /./, name: "shared", minChunks: 2, enforce: true } } } },
+      plugins: [plugin(opts())],
+    });
     const files = (await readdir(out)).filter((f) => f.endsWith(".cjs"));
     expect(files).toContain("shared.cjs");
     const all = (await Promise.all(files.map((f) => readFile(join(out, f), "utf8")))).join("\n");
