@@ -75,9 +75,11 @@ export const unpluginFactory: UnpluginFactory<Options | undefined, false> = (opt
     async buildStart() {
       ctx.startBuild({ browser });
       watchStore(this);
-      const stamp = ctx.storeStamp();
-      storeChanged = storeStamp !== undefined && stamp !== storeStamp;
-      storeStamp = stamp;
+      if (rollupLike) {
+        const stamp = ctx.storeStamp();
+        storeChanged = storeStamp !== undefined && stamp !== storeStamp;
+        storeStamp = stamp;
+      }
       await ctx.writeDts();
     },
     resolveId: {

@@ -38,6 +38,19 @@ export function runBundle(file: string, localKey: string, exportName = "read", e
   return JSON.parse(execFileSync(process.execPath, [runner, file, exportName], { env: { ...process.env, SEALKIT_LOCAL_KEY: localKey, ...env }, encoding: "utf8" }));
 }
 
+/** webpack's and Rspack's `(config, callback)` compile; their config types differ, so it is untyped here. */
+export type WebpackLikeCompile = (
+  config: never,
+  callback: (err: Error | null, stats?: { hasErrors(): boolean; toString(o: object): string }) => void,
+) => unknown;
+
+/** Runs one webpack or Rspack build; rejects with the build's errors. */
+export function compileWebpackLike(run: WebpackLikeCompile, config: object): Promise<void> {
+  return new Promise((resolve, reject) =>
+    run(config as never, (err, stats) => (err || stats?.hasErrors() ? reject(err ?? new Error(stats?.toString({ all: false, errors: true }))) : resolve())),
+  );
+}
+
 export async function makeProject(values: Record<string, string> = VALUES): Promise<Project> {
   const base = join(here, ".tmp");
   await mkdir(base, { recursive: true });

@@ -11,7 +11,7 @@ import webpack from "webpack";
 import * as esbuild from "esbuild";
 import { rollup } from "rollup";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Project, VALUES, makeProject, runBundle } from "./_support.js";
+import { type Project, VALUES, type WebpackLikeCompile, compileWebpackLike, makeProject, runBundle } from "./_support.js";
 
 let p: Project;
 beforeAll(async () => {
@@ -141,16 +141,11 @@ describe("rollup", () => {
   });
 });
 
-type Compile = (config: never, callback: (err: Error | null, stats?: { hasErrors(): boolean; toString(o: object): string }) => void) => unknown;
-
 describe.each([
-  { name: "webpack", run: webpack as unknown as Compile, plugin: sealkitWebpack },
-  { name: "rspack", run: rspack as unknown as Compile, plugin: sealkitRspack },
+  { name: "webpack", run: webpack as unknown as WebpackLikeCompile, plugin: sealkitWebpack },
+  { name: "rspack", run: rspack as unknown as WebpackLikeCompile, plugin: sealkitRspack },
 ])("$name", ({ name, run, plugin }) => {
-  const compile = (config: object) =>
-    new Promise<void>((resolve, reject) =>
-      run(config as never, (err, stats) => (err || stats?.hasErrors() ? reject(err ?? new Error(stats?.toString({ all: false, errors: true }))) : resolve())),
-    );
+  const compile = (config: object) => compileWebpackLike(run, config);
 
   it("production source maps map a secret() call back to its line and column", async () => {
     await p.write({ "src/wp-map.js": '// header\nimport { secret } from "@sealkit/runtime";\n\nexport const read = async () => {\n  const v = await secret("api-key");\n  return { api: v };\n};\n' });

@@ -17,29 +17,21 @@ import { rollup } from "rollup";
 import { build as viteBuild } from "vite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import webpack from "webpack";
-import { type Project, VALUES, makeProject, runBundle } from "./_support.js";
+import { type Project, VALUES, type WebpackLikeCompile, compileWebpackLike, makeProject, runBundle } from "./_support.js";
 
 type Options = { root: string; dts: false; manifest: false };
-type Compile = (config: never, callback: (err: Error | null, stats?: { hasErrors(): boolean; toString(o: object): string }) => void) => unknown;
-
-function webpackLike(run: Compile, plugin: (o: Options) => unknown) {
-  return (entry: string, out: string, options: Options): Promise<string> =>
-    new Promise((resolve, reject) => {
-      run(
-        {
-          mode: "production",
-          target: "node",
-          context: options.root,
-          entry,
-          output: { path: out, filename: "w.cjs", library: { type: "commonjs2" } },
-          plugins: [plugin(options)],
-        } as never,
-        (err, stats) => {
-          if (err || stats?.hasErrors()) return reject(err ?? new Error(stats?.toString({ all: false, errors: true })));
-          resolve(join(out, "w.cjs"));
-        },
-      );
+function webpackLike(run: WebpackLikeCompile, plugin: (o: Options) => unknown) {
+  return async (entry: string, out: string, options: Options): Promise<string> => {
+    await compileWebpackLike(run, {
+      mode: "production",
+      target: "node",
+      context: options.root,
+      entry,
+      output: { path: out, filename: "w.cjs", library: { type: "commonjs2" } },
+      plugins: [plugin(options)],
     });
+    return join(out, "w.cjs");
+  };
 }
 
 const BUNDLERS: { name: string; build(entry: string, out: string, options: Options): Promise<string> }[] = [
@@ -74,8 +66,8 @@ const BUNDLERS: { name: string; build(entry: string, out: string, options: Optio
       return join(out, "w.mjs");
     },
   },
-  { name: "webpack", build: webpackLike(webpack as unknown as Compile, sealkitWebpack) },
-  { name: "rspack", build: webpackLike(rspack as unknown as Compile, sealkitRspack) },
+  { name: "webpack", build: webpackLike(webpack as unknown as WebpackLikeCompile, sealkitWebpack) },
+  { name: "rspack", build: webpackLike(rspack as unknown as WebpackLikeCompile, sealkitRspack) },
 ];
 
 let p: Project;
